@@ -1,0 +1,3 @@
+SELECT outlet, url, last_polled_at, last_status, last_error, consecutive_failures, next_poll_at, gone
+FROM feeds
+ORDER BY outlet, url;

@@ -1,0 +1,227 @@
+"""Fetching article pages and extracting them: I/O on an event loop, extraction on a process pool.
+
+One call handles a batch (about 50 pages) so Prefect sees one task run per batch, not per page,
+and stages its results as one batch for the writer.
+"""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import threading
+import zlib
+from collections import defaultdict
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from tasks import staging
+from tasks.http import FetchFailed, fetch_url, make_client
+from tasks.urls import article_id_for
+from wirecopy.settings import Settings
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+PERMANENT_KINDS = {"refused", "bad_scheme", "bad_url", "too_large", "not_html", "extract",
+                   "too_many_redirects", "redirect_loop", "bad_encoding"}
+PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 451}
+TRANSIENT_KINDS = {"network", "protocol", "timeout"}
+
+
+@dataclass(frozen=True)
+class FetchItem:
+    """One article page to fetch, with what its feed said about it."""
+
+    url: str
+    feed_url: str
+    outlet: str
+    feed_title: str | None = None
+    feed_published_at: datetime | None = None
+    attempts: int = 0  # earlier failed attempts
+
+
+@dataclass
+class BatchSummary:
+    pages_fetched: int = 0
+    articles: int = 0
+    pages_failed: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "BatchSummary") -> None:
+        self.pages_fetched += other.pages_fetched
+        self.articles += other.articles
+        self.pages_failed += other.pages_failed
+        for kind, n in other.errors.items():
+            self.errors[kind] = self.errors.get(kind, 0) + n
+
+
+def extract_page(body: bytes, url: str, feed_title: str | None,
+                 feed_published_at: datetime | None) -> tuple[bytes, dict | None, str | None]:
+    """Runs in a worker process: compress the raw page and extract the article from it."""
+    from tasks.extract import ExtractionError, extract_article
+
+    compressed = zlib.compress(body, 6)
+    try:
+        article = extract_article(body, url, feed_title=feed_title, feed_published_at=feed_published_at)
+    except ExtractionError as exc:
+        return compressed, None, str(exc)
+    return compressed, article.__dict__.copy(), None
+
+
+_pool_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def _warm_worker() -> None:
+    import tasks.extract  # noqa: F401  (pay trafilatura's import once per worker)
+
+
+def extraction_pool(workers: int) -> Executor | None:
+    """A process pool shared by every batch of this process; None means extract in a thread."""
+    global _pool, _pool_size
+    if workers <= 0:
+        return None
+    with _pool_lock:
+        if _pool is None or _pool_size != workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=True)
+            _pool = ProcessPoolExecutor(max_workers=workers, initializer=_warm_worker,
+                                        mp_context=multiprocessing.get_context("spawn"))
+            _pool_size = workers
+        return _pool
+
+
+def _reset_pool() -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+
+
+def _is_html(content_type: str | None) -> bool:
+    return (content_type or "").split(";", 1)[0].strip().lower() in HTML_TYPES
+
+
+class _BatchRows:
+    """Rows for the staging batch, built as pages complete."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.summary = BatchSummary()
+
+    def failed(self, item: FetchItem, kind: str, message: str, when: datetime,
+               permanent: bool) -> None:
+        attempts = item.attempts + 1
+        if attempts >= self.settings.max_page_attempts:
+            permanent = True
+        delay = self.settings.backoff_base_seconds * (2 ** (attempts - 1))
+        self.rows["page_errors"].append(dict(url=item.url, feed_url=item.feed_url, attempted_at=when,
+                                             kind=kind, error=message[:2000]))
+        self.rows["fetch_queue"].append(self._queue_row(
+            item, status="refused" if permanent else "failed", attempts=attempts, error=message[:2000],
+            when=when, next_at=None if permanent else when + timedelta(
+                seconds=min(delay, self.settings.backoff_max_seconds))))
+        self.summary.pages_failed += 1
+        self.summary.errors[kind] = self.summary.errors.get(kind, 0) + 1
+
+    def fetched(self, item: FetchItem, final_url: str, status: int, content_type: str | None,
+                when: datetime, size: int, compressed: bytes) -> None:
+        self.rows["raw_pages"].append(dict(url=item.url, final_url=final_url, http_status=status,
+                                           content_type=content_type, fetched_at=when, bytes=size,
+                                           body_zlib=compressed))
+        self.summary.pages_fetched += 1
+
+    def extracted(self, item: FetchItem, article: dict, when: datetime) -> None:
+        self.rows["articles"].append(dict(
+            article_id=article_id_for(item.url), url=item.url, outlet=item.outlet,
+            feed_url=item.feed_url, fetched_at=when, extracted_at=datetime.now(timezone.utc),
+            **{k: article[k] for k in ("title", "authors", "published_at", "text", "language",
+                                       "wire_service", "site_name", "description", "page_url")}))
+        self.rows["fetch_queue"].append(self._queue_row(item, status="done", attempts=item.attempts + 1,
+                                                        error=None, when=when, next_at=None))
+        self.summary.articles += 1
+
+    @staticmethod
+    def _queue_row(item: FetchItem, *, status: str, attempts: int, error: str | None,
+                   when: datetime, next_at: datetime | None) -> dict:
+        return dict(url=item.url, feed_url=item.feed_url, outlet=item.outlet, feed_title=item.feed_title,
+                    feed_published_at=item.feed_published_at, status=status, attempts=attempts,
+                    last_error=error, last_attempt_at=when, next_attempt_at=next_at,
+                    updated_at=datetime.now(timezone.utc))
+
+
+async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRows:
+    out = _BatchRows(settings)
+    pool = extraction_pool(settings.extract_workers)
+    loop = asyncio.get_running_loop()
+    overall = asyncio.Semaphore(settings.page_concurrency)
+    per_host: dict[str, asyncio.Semaphore] = defaultdict(
+        lambda: asyncio.Semaphore(settings.per_host_concurrency))
+
+    async def one(item: FetchItem, client) -> None:
+        when = datetime.now(timezone.utc)
+        host = urlsplit(item.url).hostname or ""
+        try:
+            async with overall, per_host[host]:
+                response = await _fetch_with_retry(client, item, settings)
+        except FetchFailed as exc:
+            out.failed(item, exc.kind, str(exc), when, permanent=exc.kind in PERMANENT_KINDS)
+            return
+        if response.status != 200:
+            out.failed(item, f"http_{response.status}", f"HTTP {response.status}", when,
+                       permanent=response.status in PERMANENT_STATUSES)
+            return
+        content_type = response.headers.get("content-type")
+        if not _is_html(content_type):
+            out.failed(item, "not_html", f"not an HTML page: {content_type}", when, permanent=True)
+            return
+        args = (response.body, item.url, item.feed_title, item.feed_published_at)
+        try:
+            if pool is None:
+                compressed, article, error = await asyncio.to_thread(extract_page, *args)
+            else:
+                compressed, article, error = await loop.run_in_executor(pool, extract_page, *args)
+        except BrokenProcessPool:
+            _reset_pool()
+            out.failed(item, "extract_crash", "the extraction worker died on this page", when,
+                       permanent=False)
+            return
+        out.fetched(item, response.final_url, response.status, content_type, when,
+                    len(response.body), compressed)
+        if article is None:
+            out.failed(item, "extract", error or "no article text", when, permanent=True)
+        else:
+            out.extracted(item, article, when)
+
+    async with make_client(settings, max_connections=settings.page_concurrency) as client:
+        await asyncio.gather(*(one(item, client) for item in items))
+    return out
+
+
+async def _fetch_with_retry(client, item: FetchItem, settings: Settings):
+    """One quick retry for a dropped connection or a 502-504; longer waits go to the fetch queue."""
+    for attempt in (1, 2):
+        try:
+            response = await fetch_url(client, item.url, settings, max_bytes=settings.page_max_bytes,
+                                       headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+                                       allowed_host=item.feed_url)
+        except FetchFailed as exc:
+            if attempt == 2 or exc.kind not in TRANSIENT_KINDS - {"timeout"}:
+                raise
+        else:
+            if attempt == 2 or response.status not in (502, 503, 504):
+                return response
+        await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+def fetch_and_extract(items: list[FetchItem], settings: Settings) -> BatchSummary:
+    """Fetch and extract one batch of pages, and stage everything it learned."""
+    if not items:
+        return BatchSummary()
+    out = asyncio.run(_process_batch(items, settings))
+    staging.write_batch(settings.staging_dir, out.rows)
+    return out.summary

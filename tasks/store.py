@@ -1,0 +1,204 @@
+"""The DuckDB store: migrations, the single writer, and the few reads a run needs."""
+from __future__ import annotations
+
+import re
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import filelock
+import pyarrow as pa
+
+from tasks import dedup, staging
+from tasks.feeds import FeedState
+
+MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseBusy(Exception):
+    """Another process holds the database (a writer, or a reader while we need to write)."""
+
+
+class DatabaseError(Exception):
+    """The database file cannot be opened or written (path, permissions, disk full, corruption)."""
+
+
+@lru_cache(maxsize=None)
+def sql(name: str) -> str:
+    """A named statement from sql/queries/, so SQL lives in .sql files."""
+    return resources.files("sql").joinpath("queries", f"{name}.sql").read_text()
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for entry in resources.files("sql").iterdir():
+        match = MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text()))
+    return sorted(found)
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply each numbered migration once, in order, recording it; returns the names applied."""
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)""")
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, text in migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(text)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def connect(db_path: Path, *, read_only: bool = False, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the database, waiting up to `wait_seconds` while another process holds it."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.1
+    while True:
+        try:
+            if not read_only:
+                db_path.parent.mkdir(parents=True, exist_ok=True)
+            return duckdb.connect(str(db_path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not _is_lock_conflict(exc):
+                raise DatabaseError(f"cannot open database {db_path}: {exc}") from None
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(
+                    f"database {db_path} is held by another process (a running ingest, or an open "
+                    f"connection) and stayed busy for {wait_seconds:g}s") from None
+        except (duckdb.Error, OSError) as exc:
+            raise DatabaseError(f"cannot open database {db_path}: {exc}") from None
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+@contextmanager
+def writer(db_path: Path, *, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The one writer: a file lock beside the database, then a read-write connection, migrated."""
+    lock = filelock.FileLock(str(db_path.with_name(db_path.name + ".lock")))
+    started = time.monotonic()
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire(timeout=wait_seconds)
+    except filelock.Timeout:
+        raise DatabaseBusy(f"another wirecopy run is writing {db_path} "
+                           f"(lock held for more than {wait_seconds:g}s)") from None
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the lock file beside {db_path}: {exc}") from None
+    try:
+        remaining = max(wait_seconds - (time.monotonic() - started), 0.0)
+        con = connect(db_path, wait_seconds=remaining)
+        try:
+            apply_migrations(con)
+            yield con
+        finally:
+            con.close()
+    finally:
+        lock.release()
+
+
+@contextmanager
+def reader(db_path: Path, *, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection, or None when the database does not exist yet."""
+    if not db_path.exists():
+        yield None
+        return
+    con = connect(db_path, read_only=True, wait_seconds=wait_seconds)
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        yield con if "feeds" in tables else None
+    finally:
+        con.close()
+
+
+@dataclass
+class LoadSummary:
+    batches: int = 0
+    articles: int = 0
+    articles_new_or_changed: int = 0
+
+
+def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float) -> LoadSummary:
+    """Merge every completed staging batch in one transaction, then delete the batches.
+
+    Merges are keyed on natural keys, so a batch loaded twice (a crash between commit and
+    delete) changes nothing.
+    """
+    staging.remove_abandoned(staging_dir)
+    batches = staging.complete_batches(staging_dir)
+    summary = LoadSummary(batches=len(batches))
+    if not batches:
+        return summary
+    with writer(db_path, wait_seconds=wait_seconds) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in staging.TABLES:
+                files = staging.batch_files(batches, table)
+                if not files:
+                    continue
+                con.execute(f"CREATE OR REPLACE TEMP TABLE staged_{table} AS "
+                            "SELECT * FROM read_parquet($files, union_by_name = true)", {"files": files})
+                con.execute(sql(f"merge_{table}"))
+                if table == "articles":
+                    summary.articles = con.execute("SELECT count(*) FROM merge_articles").fetchone()[0]
+                    ids = [r[0] for r in con.execute("SELECT article_id FROM articles_needing_story").fetchall()]
+                    summary.articles_new_or_changed = len(ids)
+                    dedup.assign_stories(con, ids)
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise DatabaseError(f"loading staged work into {db_path} failed: {exc}") from None
+    staging.remove_batches(batches)
+    return summary
+
+
+def read_feed_states(con: duckdb.DuckDBPyConnection | None) -> dict[str, FeedState]:
+    if con is None:
+        return {}
+    rows = con.execute(sql("feed_states")).fetchall()
+    return {r[0]: FeedState(configured_url=r[0], url=r[1], outlet=r[2], etag=r[3], last_modified=r[4],
+                            consecutive_failures=r[5], next_poll_at=r[6], gone=r[7]) for r in rows}
+
+
+def read_due_fetches(con: duckdb.DuckDBPyConnection | None, *, now: datetime, max_attempts: int,
+                     limit: int) -> list[tuple]:
+    if con is None:
+        return []
+    return con.execute(sql("due_fetches"),
+                       {"now": now, "max_attempts": max_attempts, "limit": limit}).fetchall()
+
+
+def read_known_urls(con: duckdb.DuckDBPyConnection | None, urls: list[str]) -> set[str]:
+    if con is None or not urls:
+        return set()
+    candidates = pa.table({"url": pa.array(urls, pa.string())})  # noqa: F841 (read by name in SQL)
+    con.register("candidates", candidates)
+    try:
+        return {r[0] for r in con.execute(sql("known_urls")).fetchall()}
+    finally:
+        con.unregister("candidates")
+
+
+def read_feed_status(con: duckdb.DuckDBPyConnection | None) -> list[tuple]:
+    return [] if con is None else con.execute(sql("feed_status")).fetchall()

@@ -1,0 +1,108 @@
+"""The `wirecopy` command."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _quiet_prefect() -> None:
+    """Ephemeral Prefect by default, without its telemetry and server chatter on the user's terminal."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_UVICORN_LEVEL", "WARNING")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"wirecopy: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from wirecopy.settings import ConfigError, load_feeds, load_settings
+
+    try:
+        settings = load_settings(args.feeds, args.db)
+        load_feeds(settings.feeds_path)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    from flows.ingest import ingest
+    from tasks.store import DatabaseBusy, DatabaseError
+
+    try:
+        summary = ingest(feeds_path=str(settings.feeds_path), db_path=str(settings.db_path),
+                         force_poll=args.force)
+    except (DatabaseBusy, DatabaseError, ConfigError) as exc:
+        return _fail(str(exc), 1)
+    print(summary.line())
+    for outlet, url, error in summary.failures:
+        print(f"  feed failed: {outlet} {url}: {error}")
+    return 0
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if hasattr(value, "strftime"):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M:%S%z")
+    return str(value)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from tasks import store
+    from wirecopy.settings import ConfigError, load_settings
+
+    try:
+        settings = load_settings(args.feeds, args.db, read_feeds_file=False)
+        with store.reader(settings.db_path, wait_seconds=10) as con:
+            rows = store.read_feed_status(con)
+    except (ConfigError, store.DatabaseBusy, store.DatabaseError) as exc:
+        return _fail(str(exc), 1)
+    if not rows:
+        print(f"no feeds polled yet in {settings.db_path}")
+        return 0
+    for outlet, url, polled, status, error, failures, next_poll, gone in rows:
+        state = "GONE (410; re-enable with `wirecopy enable-feed URL`)" if gone else f"next poll {_fmt(next_poll)}"
+        detail = f" ({error})" if error and status != "200" else ""
+        print(f"{outlet}\t{url}\tlast poll {_fmt(polled)}\tstatus {_fmt(status)}{detail}\t"
+              f"failures {failures}\t{state}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from wirecopy.demo import run_demo
+
+    return run_demo(Path(args.db) if args.db else None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wirecopy", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="poll the feeds once, fetch new articles, load them")
+    p.add_argument("--feeds", help="feeds file (default $WIRECOPY_FEEDS or feeds.toml)")
+    p.add_argument("--db", help="DuckDB file (default $WIRECOPY_DB or data/wirecopy.duckdb)")
+    p.add_argument("--force", action="store_true", help="poll feeds in backoff too")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("status", help="one line per feed: last poll, status, failures, next poll")
+    p.add_argument("--feeds", help=argparse.SUPPRESS)
+    p.add_argument("--db", help="DuckDB file (default $WIRECOPY_DB or data/wirecopy.duckdb)")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("demo", help="ingest a bundled sample newsroom served on 127.0.0.1")
+    p.add_argument("--db", help="DuckDB file to create (default: a fresh temporary file)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_prefect()
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

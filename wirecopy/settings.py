@@ -1,0 +1,131 @@
+"""One place for configuration: defaults, then feeds.toml's [settings] table, then WIRECOPY_* env vars."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tasks.records import FeedConfig
+
+MiB = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """The run cannot proceed: the feeds file or a setting is unusable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    feeds_path: Path = Path("feeds.toml")
+    db_path: Path = Path("data/wirecopy.duckdb")
+    user_agent: str = "wirecopy/0.1 (news research pipeline; RSS reader)"
+    allow_private_networks: bool = False
+    feed_max_bytes: int = 10 * MiB
+    page_max_bytes: int = 5 * MiB
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0  # bound on one fetch, redirects and body included
+    max_redirects: int = 5
+    max_entries_per_feed: int = 2000
+    feed_concurrency: int = 16
+    page_concurrency: int = 8  # per batch task; the flow runs two batch tasks at once
+    per_host_concurrency: int = 2
+    batch_size: int = 50
+    extract_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    max_page_attempts: int = 4
+    backoff_base_seconds: float = 60.0
+    backoff_max_seconds: float = 6 * 3600.0
+    db_wait_seconds: float = 60.0  # how long a run waits for a busy database
+
+    @property
+    def staging_dir(self) -> Path:
+        """Fetched and extracted work waits here until the single writer loads it."""
+        return self.db_path.with_name(self.db_path.name + ".staging")
+
+    @property
+    def lock_path(self) -> Path:
+        return self.db_path.with_name(self.db_path.name + ".lock")
+
+
+def _coerce(name: str, value: object, default: object) -> object:
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"setting {name}: expected a boolean, got {value!r}")
+    try:
+        if isinstance(default, Path):
+            return Path(str(value))
+        if isinstance(default, int):
+            return int(value)  # type: ignore[arg-type]
+        if isinstance(default, float):
+            return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name}: expected {type(default).__name__}, got {value!r}") from None
+    return str(value)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"feeds file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read feeds file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"feeds file {path} is not valid TOML: {exc}") from None
+
+
+def load_settings(feeds_path: str | Path | None = None, db_path: str | Path | None = None,
+                  *, read_feeds_file: bool = True) -> Settings:
+    """Build settings; explicit arguments win over the environment, which wins over feeds.toml."""
+    env = os.environ
+    feeds = Path(feeds_path or env.get("WIRECOPY_FEEDS") or Settings.feeds_path)
+    values: dict[str, object] = {}
+    defaults = Settings()
+    if read_feeds_file and feeds.exists():
+        table = _read_toml(feeds).get("settings", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{feeds}: [settings] must be a table")
+        for key, value in table.items():
+            if key not in {f.name for f in dataclasses.fields(Settings)} or key == "feeds_path":
+                raise ConfigError(f"{feeds}: unknown setting {key!r}")
+            values[key] = _coerce(key, value, getattr(defaults, key))
+    for f in dataclasses.fields(Settings):
+        raw = env.get(f"WIRECOPY_{f.name.upper()}")
+        if raw is not None and f.name not in {"feeds_path", "db_path"}:
+            values[f.name] = _coerce(f.name, raw, getattr(defaults, f.name))
+    values["feeds_path"] = feeds
+    values["db_path"] = Path(db_path or env.get("WIRECOPY_DB") or values.get("db_path") or Settings.db_path)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def load_feeds(path: Path) -> list[FeedConfig]:
+    """Read the [[feeds]] list; a broken file is a clear error, not a half-configured run."""
+    data = _read_toml(path)
+    entries = data.get("feeds")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{path}: no [[feeds]] entries")
+    feeds: list[FeedConfig] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: feed #{i} is not a table")
+        outlet, url = entry.get("outlet"), entry.get("url")
+        if not isinstance(outlet, str) or not outlet.strip():
+            raise ConfigError(f"{path}: feed #{i} needs an 'outlet' string")
+        if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+            raise ConfigError(f"{path}: feed #{i} ({outlet}) needs an http(s) 'url', got {url!r}")
+        if url in seen:
+            raise ConfigError(f"{path}: feed {url} is listed twice")
+        seen.add(url)
+        extra = {k: v for k, v in entry.items() if k not in {"outlet", "url"}}
+        feeds.append(FeedConfig(outlet=outlet.strip(), url=url.strip(), extra=extra))
+    return feeds
