@@ -71,6 +71,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enable_feed(args: argparse.Namespace) -> int:
+    from tasks import store
+    from wirecopy.settings import load_settings
+
+    settings = load_settings(None, args.db, read_feeds_file=False)
+    try:
+        with store.writer(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+            changed = con.execute(store.sql("enable_feed"), {"url": args.url}).fetchall()
+    except (store.DatabaseBusy, store.DatabaseError) as exc:
+        return _fail(str(exc), 1)
+    if not changed:
+        return _fail(f"no feed with URL {args.url} in {settings.db_path}", 1)
+    print(f"re-enabled {changed[0][0]}: polled on the next run")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from wirecopy.demo import run_demo
 
@@ -91,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feeds", help=argparse.SUPPRESS)
     p.add_argument("--db", help="DuckDB file (default $WIRECOPY_DB or data/wirecopy.duckdb)")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("enable-feed", help="poll a feed again after a 410 Gone or a long backoff")
+    p.add_argument("url")
+    p.add_argument("--db", help="DuckDB file (default $WIRECOPY_DB or data/wirecopy.duckdb)")
+    p.set_defaults(func=cmd_enable_feed)
 
     p = sub.add_parser("demo", help="ingest a bundled sample newsroom served on 127.0.0.1")
     p.add_argument("--db", help="DuckDB file to create (default: a fresh temporary file)")

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from tasks.urls import BadURL, article_id_for, canonicalize_url
+from wirecopy.settings import ConfigError, load_feeds, load_settings
+
+
+def test_canonical_urls_drop_fragments_and_tracking_parameters():
+    url = "HTTPS://www.Example.com/world/story-1?utm_source=rss&utm_medium=feed&id=7&fbclid=x#comments"
+    assert canonicalize_url(url) == "https://www.example.com/world/story-1?id=7"
+
+
+def test_relative_links_resolve_against_the_feed():
+    assert canonicalize_url("/a/b", base="http://127.0.0.1:8000/feed.xml") == "http://127.0.0.1:8000/a/b"
+
+
+@pytest.mark.parametrize("link", ["javascript:void(0)", "mailto:desk@example.com", "ftp://x/y", "", "data:,x"])
+def test_non_web_links_are_rejected(link):
+    with pytest.raises(BadURL):
+        canonicalize_url(link)
+
+
+def test_article_ids_are_stable_and_follow_the_canonical_url():
+    assert article_id_for("https://a.example/x") == article_id_for("https://a.example/x")
+    assert article_id_for("https://a.example/x") != article_id_for("https://a.example/y")
+
+
+def test_environment_overrides_the_feeds_file_settings(tmp_path, monkeypatch):
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text('[settings]\npage_max_bytes = 1000\nuser_agent = "ua"\n\n[[feeds]]\noutlet="A"\nurl="http://127.0.0.1/f"\n')
+    monkeypatch.setenv("WIRECOPY_PAGE_MAX_BYTES", "2000")
+    monkeypatch.setenv("WIRECOPY_ALLOW_PRIVATE_NETWORKS", "1")
+    monkeypatch.setenv("WIRECOPY_DB", str(tmp_path / "x.duckdb"))
+    s = load_settings(feeds)
+    assert (s.page_max_bytes, s.user_agent, s.allow_private_networks) == (2000, "ua", True)
+    assert s.db_path == tmp_path / "x.duckdb"
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[[feeds]]\nurl = 'http://127.0.0.1/f'\n", "needs an 'outlet'"),
+    ("[[feeds]]\noutlet = 'A'\nurl = 'file:///etc/passwd'\n", "needs an http(s) 'url'"),
+    ("title = 'no feeds'\n", "no [[feeds]] entries"),
+    ("[[feeds]\n", "not valid TOML"),
+    ("[settings]\nnonsense = 1\n[[feeds]]\noutlet='A'\nurl='http://127.0.0.1/f'\n", "unknown setting"),
+])
+def test_a_broken_feeds_file_is_a_clear_error(tmp_path, text, message):
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        load_feeds(load_settings(feeds).feeds_path)
