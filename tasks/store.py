@@ -1,6 +1,7 @@
 """The DuckDB store: migrations, the single writer, and the few reads a run needs."""
 from __future__ import annotations
 
+import os
 import re
 import time
 from contextlib import contextmanager
@@ -91,6 +92,23 @@ def connect(db_path: Path, *, read_only: bool = False, wait_seconds: float = 0.0
             raise DatabaseError(f"cannot open database {db_path}: {exc}") from None
         time.sleep(delay)
         delay = min(delay * 2, 2.0)
+
+
+def check_openable(db_path: Path) -> None:
+    """Fail fast, before any fetching, when the database file is unusable (busy is fine: runs wait)."""
+    if db_path.exists():
+        try:
+            connect(db_path, read_only=True).close()
+        except DatabaseBusy:
+            pass
+        return
+    parent = db_path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the folder for database {db_path}: {exc.strerror or exc}") from None
+    if not os.access(parent, os.W_OK):
+        raise DatabaseError(f"cannot create database {db_path}: folder {parent} is not writable")
 
 
 @contextmanager

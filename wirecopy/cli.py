@@ -29,8 +29,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     from flows.ingest import ingest
-    from tasks.store import DatabaseBusy, DatabaseError
+    from tasks.store import DatabaseBusy, DatabaseError, check_openable
 
+    try:
+        check_openable(settings.db_path)
+    except DatabaseError as exc:
+        return _fail(str(exc), 1)
     try:
         summary = ingest(feeds_path=str(settings.feeds_path), db_path=str(settings.db_path),
                          force_poll=args.force)
