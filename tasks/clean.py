@@ -1,0 +1,188 @@
+"""Clean the text trafilatura extracts from news pages.
+
+trafilatura gives one line per block. On real (often syndicated) pages those lines still hold the
+headline and deck, photo captions, bare agency credits, newsletter and navigation prompts, and
+paragraphs cut in pieces around inline links. The functions here are pure and work on lists of
+lines so that extraction, wire detection and tests share one notion of "a caption" or "a credit".
+"""
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\w+")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")  # "___" rules between sections hold no word
+
+# A caption: a picture label at the start, or a photographer / agency picture credit at the end.
+_CAPTION_START = re.compile(
+    r"^(?:file\s+)?(?:photo|picture|image|caption|graphic|video)s?\s*(?:\([^)]*\))?\s*:"
+    r"|^pictured\b",
+    re.IGNORECASE,
+)
+_CAPTION_END = re.compile(
+    r"(?:\b(?:REUTERS|AFP|AP\s+Photo|EPA|Getty\s+Images|Bloomberg)\s*/\s*[A-Z][\w.'’\-]*(?:\s+[A-Z][\w.'’\-]*)*"
+    r"(?:\s*/\s*(?:File|Pool|Handout)(?:\s+Photo)?)?"
+    r"|\bvia\s+Getty\s+Images"
+    r"|(?i:\((?:photo|picture|image|credit)s?(?:\s+by|:)[^)]*\))"
+    r"|(?:^|[.|•]\s*)(?i:(?:photo|picture|image)s?\s*:)\s*[\w .'’/\-]+"
+    r")\s*[).]?\s*$"
+)
+
+# A credit line standing alone, as outlets close agency copy: "REUTERS", "- Reuters", "(AFP)".
+_CREDIT_LINE = re.compile(
+    r"^[\s\-–—(]*(?:reuters|afp|ap|agence france-presse|(?:the\s+)?associated\s+press)[\s)]*\.?$",
+    re.IGNORECASE,
+)
+
+# Site furniture that lands inside the article container: newsletter, sharing, comment and
+# "read more" prompts. Only short lines are tested, so a paragraph that happens to start the same
+# way stays.
+_BOILERPLATE = re.compile(
+    r"^(?:"
+    r"sign\s+up\b|subscribe\s+(?:now|to|for)\b|get\s+the\s+latest\b.*\binbox\b|.*\bnewsletters?\s+delivered\b"
+    r"|follow\s+topic\b|follow\s+(?:us|[\w.'’]+(?:\s+[\w.'’]+)?)\s+on\s+(?:twitter|x|facebook|instagram|google\s+news|whatsapp|telegram)\b"
+    r"|see\s+more\s+on\b|(?:read|see)\s+(?:more|also)\b|more\s*:|related\s*(?:stories|articles|coverage|topics)?\s*:?\s*$"
+    r"|most\s+(?:read|popular|viewed)\b[^.!?]{0,30}$|(?:popular|trending(?:\s+now)?)\s*$"
+    r"|(?:join|leave)\b.*\b(?:comment|commenting|conversations?|discussion)\b|comments?\s*(?:\(\d+\))?\s*$"
+    r"|would\s+you\s+like\s+to\s+comment\b|please\s+read\s+our\s+comment\s+policy\b|.*\bbefore\s+commenting\b"
+    r"|please\s+log\s*(?:in|out)\b|this\s+is\s+a\s+(?:breaking|developing)\s+(?:news\s+)?story\b"
+    r"|(?:copyright\s*)?©|copyright\s+\d{4}\b|all\s+rights\s+reserved\b"
+    r"|advertisement\s*$|story\s+continues\s+below\b|skip\s+(?:ad|advert)"
+    r"|share\s+(?:this|on)\b|click\s+here\s+to\b|download\s+(?:our|the)\s+app\b"
+    r"|got\s+a\s+(?:story|news\s+tip)\b|for\s+more\s+(?:stories|news|articles)\s+like\s+this\b"
+    r")",
+    re.IGNORECASE,
+)
+_BOILERPLATE_MAX_WORDS = 40
+
+# A heading that introduces other stories after the article. Only trusted in the second half of
+# the body; earlier it heads an inline box and only the heading line goes. "Most read" and
+# "Related" boxes sit inside articles too often to end one.
+_END_OF_ARTICLE = re.compile(
+    r"^(?:more\s+from|read\s+next|you\s+(?:may|might)\s+(?:also\s+)?like|recommended\s+for\s+you)\b[^.!?]{0,40}$",
+    re.IGNORECASE,
+)
+
+_TERMINAL = ".!?…:;"
+_CLOSERS = "\"'”’)]»"
+# A line ending in one of these words cannot be a finished heading or sentence.
+_OPEN_ENDINGS = frozenset(
+    "a an the of to in on at by for from with and or but nor that which who whom whose as than "
+    "into onto about over under between against during including like said says told mr mrs ms dr prof sir".split()
+)
+# A line going on with a sentence: a first word in lower case ("iPhone" is a name), or punctuation.
+_CONTINUATION_START = re.compile(r"^(?:[a-z][^\sA-Z]*(?:\s|$)|[,;:)\]%]|[–—]\s)")
+
+_HEADLINE_MAX_WORDS = 40
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercased word tokens, the unit every similarity test here uses."""
+    return _WORD.findall(text.lower())
+
+
+def is_caption(line: str) -> bool:
+    """True for a photo caption or picture credit: never body text, never wire evidence."""
+    return bool(_CAPTION_START.search(line) or _CAPTION_END.search(line))
+
+
+def is_credit_line(line: str) -> bool:
+    """True for a bare agency credit line ("REUTERS", "- Reuters", "AFP")."""
+    return bool(_CREDIT_LINE.match(line))
+
+
+def is_boilerplate(line: str) -> bool:
+    """True for a short newsletter, sharing, comment or navigation prompt."""
+    return len(line.split()) <= _BOILERPLATE_MAX_WORDS and bool(_BOILERPLATE.match(line))
+
+
+def split_lines(text: str) -> list[str]:
+    """Non-empty lines with inner whitespace collapsed (trafilatura ends every block with a newline)."""
+    lines = (" ".join(raw.split()) for raw in text.splitlines())
+    return [line for line in lines if _LETTER_OR_DIGIT.search(line)]
+
+
+def _continues(previous: str, line: str) -> bool:
+    """True when `line` carries on the sentence `previous` left open (a split around a link)."""
+    if previous.endswith("-") or previous[-1] in ",(":
+        return True
+    if previous.rstrip(_CLOSERS)[-1:] in _TERMINAL or previous.startswith(("- ", "* ")):
+        return False
+    last = previous.rsplit(None, 1)[-1].lower().strip(".")
+    return bool(_CONTINUATION_START.match(line)) or last in _OPEN_ENDINGS
+
+
+def join_broken_paragraphs(lines: list[str]) -> list[str]:
+    """Join pieces of one paragraph that the page cut around inline links or embeds."""
+    joined: list[str] = []
+    for line in lines:
+        if joined and _continues(joined[-1], line):
+            glue = "" if line[0] in ",;:).%" else " "
+            joined[-1] = f"{joined[-1]}{glue}{line}"
+        else:
+            joined.append(line)
+    return joined
+
+
+def _similar(line: str, reference: str | None) -> bool:
+    """True when a leading line repeats the headline or deck (possibly reworded or shortened)."""
+    if not reference:
+        return False
+    a, b = tokens(line), tokens(reference)
+    if not a or not b:
+        return False
+    common = sum(min(a.count(t), b.count(t)) for t in set(a))
+    dice = 2 * common / (len(a) + len(b))
+    containment = common / min(len(a), len(b))
+    return dice >= 0.8 or (containment >= 0.7 and not line.rstrip(_CLOSERS).endswith("."))
+
+
+def drop_headline(lines: list[str], title: str | None, description: str | None) -> list[str]:
+    """Drop the headline and the deck under it that trafilatura keeps at the top of the body.
+
+    A line matching the description alone is kept: many pages use their lead paragraph as
+    description. It goes only when it follows the headline, where it is the deck.
+    """
+    if not lines or len(lines[0].split()) > _HEADLINE_MAX_WORDS or not _similar(lines[0], title):
+        return lines
+    rest = lines[1:]
+    if rest and len(rest[0].split()) <= _HEADLINE_MAX_WORDS and (
+        _similar(rest[0], description) or rest[0].rstrip(_CLOSERS)[-1:] not in _TERMINAL
+    ):
+        rest = rest[1:]
+    return rest
+
+
+def drop_repeats(lines: list[str]) -> list[str]:
+    """Drop lines whose words repeat an earlier line (captions restating a paragraph, pull quotes)."""
+    seen: set[tuple[str, ...]] = set()
+    kept = []
+    for line in lines:
+        key = tuple(tokens(line))
+        if key not in seen:
+            seen.add(key)
+            kept.append(line)
+    return kept
+
+
+def cut_trailing_teasers(lines: list[str]) -> list[str]:
+    """Drop a "More from ..." / "Related stories" heading and, in the second half, all after it."""
+    total, seen, kept = sum(map(len, lines)), 0, []
+    for line in lines:
+        if _END_OF_ARTICLE.match(line):
+            if seen >= total / 2:
+                break
+        else:
+            kept.append(line)
+        seen += len(line)
+    return kept
+
+
+def clean_lines(lines: list[str], *, title: str | None = None, description: str | None = None) -> list[str]:
+    """The article's paragraphs: furniture, captions and credits out, split paragraphs joined."""
+    body = [
+        line for line in lines if not (is_caption(line) or is_credit_line(line) or is_boilerplate(line))
+    ]
+    body = cut_trailing_teasers(body)
+    body = join_broken_paragraphs(body)
+    body = drop_headline(body, title, description)
+    return drop_repeats(body)

@@ -1,0 +1,225 @@
+"""Turn one fetched article page into an ExtractedArticle: cleaned body, metadata, wire service.
+
+Pure and module-level so worker processes can run it; nothing here keeps state between calls
+(trafilatura's `deduplicate` cache is process-wide, so it stays off).
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import py3langid
+from lxml.html import HtmlElement
+from trafilatura import bare_extraction, load_html
+
+from tasks.clean import clean_lines, split_lines
+from tasks.records import ExtractedArticle
+from tasks.wire import detect_wire
+
+
+class ExtractionError(Exception):
+    """The page holds no article text: not HTML, empty, or nothing trafilatura recognises."""
+
+
+# Page parts that are not the article, whatever the site: embedded social posts (quoted from
+# elsewhere), text only screen readers get (it repeats link and image text) and fact boxes
+# (lists and transcripts beside the story; trafilatura already drops one site's "mol-factbox").
+_NOT_ARTICLE = [
+    "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
+    " or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed')]",
+    "//*[contains(@class, 'sr-only') or contains(@class, 'visually-hidden') or contains(@class, 'screen-reader-text')]",
+    "//*[contains(@class, 'factbox') or contains(@class, 'fact-box')]",
+]
+# Meta tags (name, property or itemprop, lowercased) that carry the publication timestamp.
+_DATE_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "date",
+)
+_LANG_META = ("content-language", "og:locale", "language", "dc.language")
+_JSON_LD_MAX_CHARS = 100_000
+_JSON_LD_BULK = frozenset({"articleBody", "liveBlogUpdate"})
+_LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]|$)")
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:•*]\s*$")
+
+
+def _json_ld_objects(tree: HtmlElement) -> list[dict]:
+    """Top-level JSON-LD objects and @graph members, in page order; broken blocks skipped."""
+    objects = []
+    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except ValueError:
+            continue
+        for item in data if isinstance(data, list) else [data]:
+            if isinstance(item, dict):
+                graph = item.get("@graph")
+                objects += [item] + [g for g in (graph if isinstance(graph, list) else []) if isinstance(g, dict)]
+    return objects
+
+
+def _slim_json_ld(tree: HtmlElement) -> None:
+    """Drop live-blog updates and article bodies from oversized JSON-LD blocks, in place.
+
+    trafilatura's JSON-LD reader fails on escaped quotes and falls back to regular expressions
+    whose cost grows much faster than the block: a live blog's 800 kB block takes a second.
+    The fields it reads (headline, author, publisher) stay; an oversized block that is not JSON goes.
+    """
+    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
+        if len(script.text or "") > _JSON_LD_MAX_CHARS:
+            try:
+                script.text = json.dumps(_without_bulk(json.loads(script.text, strict=False)))
+            except ValueError:
+                script.getparent().remove(script)
+
+
+def _without_bulk(data: object) -> object:
+    """JSON data without the keys that carry whole texts."""
+    if isinstance(data, dict):
+        return {k: _without_bulk(v) for k, v in data.items() if k not in _JSON_LD_BULK}
+    if isinstance(data, list):
+        return [_without_bulk(v) for v in data]
+    return data
+
+
+def _is_article(obj: dict) -> bool:
+    """True for schema.org Article/NewsArticle/BlogPosting-like objects (not WebPage, Organization)."""
+    types = obj.get("@type")
+    return any(str(t).endswith(("Article", "Posting")) for t in (types if isinstance(types, list) else [types]))
+
+
+def _meta_values(tree: HtmlElement) -> dict[str, list[str]]:
+    """Values of meta tags and itemprop elements by lowercased name, property, itemprop or http-equiv."""
+    found: dict[str, list[str]] = {}
+    for elem in tree.xpath("//meta|//*[@itemprop]"):
+        name = elem.get("property") or elem.get("name") or elem.get("itemprop") or elem.get("http-equiv")
+        value = elem.get("content") or elem.get("datetime")
+        if name and value:
+            found.setdefault(name.lower(), []).append(value)
+    return found
+
+
+def _parse_timestamp(value: str) -> datetime | None:
+    """A date with a time of day (ISO 8601 or RFC 2822); None for a day alone or garbage."""
+    value = value.strip()
+    if ":" not in value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Timezone-aware UTC; a naive time is taken as UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _published_at(
+    objects: list[dict],
+    meta: dict[str, list[str]],
+    feed_published_at: datetime | None,
+    trafilatura_date: str | None,
+) -> datetime | None:
+    """Publication time: the page's own timestamp, then the feed's, then trafilatura's day.
+
+    A page timestamp without a zone ranks after the feed's, which nearly always has one.
+    """
+    articles_first = sorted(objects, key=lambda o: not _is_article(o))
+    candidates = [str(o["datePublished"]) for o in articles_first if o.get("datePublished")]
+    candidates += [value for key in _DATE_META for value in meta.get(key, [])]
+    stamps = [s for s in map(_parse_timestamp, candidates) if s is not None]
+    ranked = [s for s in stamps if s.tzinfo is not None]
+    ranked += [feed_published_at] if feed_published_at else []
+    ranked += [s for s in stamps if s.tzinfo is None]
+    if ranked:
+        return _as_utc(ranked[0])
+    try:
+        return _as_utc(datetime.fromisoformat(trafilatura_date)) if trafilatura_date else None
+    except ValueError:
+        return None
+
+
+def _language(html_lang: str | None, objects: list[dict], meta: dict[str, list[str]], text: str) -> str:
+    """ISO 639 code the page declares, else the one py3langid identifies from the text."""
+    declared = [html_lang or ""] + [value for key in _LANG_META for value in meta.get(key, [])]
+    declared += [str(o.get("inLanguage") or "") for o in objects if _is_article(o)]
+    for value in declared:
+        match = _LANG_CODE.match(value.strip())
+        if match:
+            return match.group(1).lower()
+    return py3langid.classify(text)[0]
+
+
+def _clean_title(title: str | None, site_name: str | None) -> str | None:
+    """The headline without a trailing " - Site Name" that the page's <title> carries."""
+    if title and site_name and title.lower().endswith(site_name.lower()):
+        head = title[: -len(site_name)]
+        if _TITLE_SEPARATOR.search(head):
+            return _TITLE_SEPARATOR.sub("", head) or title
+    return title
+
+
+def extract_article(
+    html: str | bytes,
+    url: str,
+    *,
+    feed_title: str | None = None,
+    feed_published_at: datetime | None = None,
+) -> ExtractedArticle:
+    """Extract the article body and metadata of one page and tell whether it is wire copy.
+
+    Raises ExtractionError when the page holds no article text.
+    """
+    if not html or not html.strip():
+        raise ExtractionError(f"empty page: {url}")
+    tree = load_html(html)
+    if tree is None:
+        raise ExtractionError(f"not an HTML page: {url}")
+    objects, meta = _json_ld_objects(tree), _meta_values(tree)
+    _slim_json_ld(tree)
+    document = bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        prune_xpath=_NOT_ARTICLE,
+    )
+    lines = split_lines(document.text) if document is not None and document.text else []
+    if not lines:
+        raise ExtractionError(f"no article text found: {url}")
+    title = _clean_title(document.title, document.sitename) or feed_title
+    wire = detect_wire(
+        "\n".join(lines), title=document.title, authors=document.author, site_name=document.sitename, url=url
+    )
+    paragraphs = clean_lines(lines, title=title, description=document.description)
+    if not paragraphs:
+        raise ExtractionError(f"no article text left after cleaning: {url}")
+    text = "\n\n".join(paragraphs)
+    return ExtractedArticle(
+        title=title,
+        authors=document.author,
+        published_at=_published_at(objects, meta, feed_published_at, document.date),
+        text=text,
+        language=_language(tree.get("lang"), objects, meta, text),
+        wire_service=wire,
+        site_name=document.sitename,
+        description=document.description,
+        page_url=document.url or url,
+    )
