@@ -14,15 +14,15 @@ _LETTER_OR_DIGIT = re.compile(r"[^\W_]")  # "___" rules between sections hold no
 
 # A caption: a picture label at the start, or a photographer / agency picture credit at the end.
 _CAPTION_START = re.compile(
-    r"^(?:file\s+)?(?:photo|picture|image|caption|graphic|video)s?\s*(?:\([^)]*\))?\s*:"
-    r"|^pictured\b",
-    re.IGNORECASE,
+    r"^(?i:(?:file\s+)?(?:photo|picture|image|caption|graphic|video)s?\s*(?:\([^)]*\))?\s*:|pictured\b)"
+    r"|^FILE\s*[-–—]\s"  # AP: "FILE - In this July 7, 2017, file photo, ..."
 )
 _CAPTION_END = re.compile(
     r"(?:\b(?:REUTERS|AFP|AP\s+Photo|EPA|Getty\s+Images|Bloomberg)\s*/\s*[A-Z][\w.'’\-]*(?:\s+[A-Z][\w.'’\-]*)*"
     r"(?:\s*/\s*(?:File|Pool|Handout)(?:\s+Photo)?)?"
     r"|\bvia\s+Getty\s+Images"
     r"|(?i:\((?:photo|picture|image|credit)s?(?:\s+by|:)[^)]*\))"
+    r"|\([^()]*(?:\bPhoto\b|\bvia\s+(?:AP|AFP|Reuters|Getty)\b)[^()]*\)"  # "(Jorge Silva/Pool Photo via AP, File)"
     r"|(?:^|[.|•]\s*)(?i:(?:photo|picture|image)s?\s*:)\s*[\w .'’/\-]+"
     r")\s*[).]?\s*$"
 )

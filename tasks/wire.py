@@ -23,13 +23,24 @@ _NAMES = {
 }
 _DOMAINS = {"Reuters": ("reuters.com",), "AP": ("apnews.com", "ap.org"), "AFP": ("afp.com",)}
 
-_HEAD_LINES = 4  # datelines and bylines sit in the first lines
+_BYLINE_LINES = 4  # bylines sit in the first lines
+_DATELINE_LINES = 10  # datelines may follow a headline, deck, byline and date lines
 _TAIL_LINES = 4  # credits and footers in the last ones
 _BYLINE_MAX_WORDS = 12
 _DATELINE_REACH = 120  # characters into a line where a dateline may end
 
 _DATELINE = re.compile(r"\((Reuters|AP|AFP)\)\s*[-–—]")
-_BYLINE = {a: re.compile(rf"^(?:by\s+.*?)?[\s,|/]*(?:{n})(?:\s+staff)?$", re.I) for a, n in _NAMES.items()}
+# "By JOSH BOAK Associated Press", "Jill Colvin, The Associated Press", "By ROBERT BURNS, AP National
+# Security Writer", "Associated Press Monday, July 16, 2018": the agency closes the names (after "By"
+# or a separator, so a headline "Trump tells AP" is none), then maybe a title and the day.
+_BYLINE = {
+    a: re.compile(
+        rf"^(?:by\s+[^.!?]*?[\s,|/•-]*|[^.!?,|•/]*?\s*[,|•-]\s*)?(?:{n})"
+        r"(?:\s+(?:\w+\s+){0,2}writer|\s+staff)?(?:[\s|•,-]*\w+day\b.*)?[\s|•]*$",
+        re.I,
+    )
+    for a, n in _NAMES.items()
+}
 _NAMED = {a: re.compile(rf"\b(?:{n})\b", re.I) for a, n in _NAMES.items()}
 _SITE = {a: re.compile(rf"^(?:{n})(?:\s+news)?$", re.I) for a, n in _NAMES.items()}
 _TITLE_SUFFIX = {a: re.compile(rf"[|\-–—]\s*(?:{n})(?:\s+news)?$", re.I) for a, n in _NAMES.items()}
@@ -71,9 +82,10 @@ def _own_site(agency: str, site_name: str | None, title: str | None, url: str | 
 def _strong_evidence(agency: str, lines: list[str]) -> int:
     """Count the markers in the body that show the agency wrote the story."""
     count = 0
-    for line in lines[:_HEAD_LINES]:
+    for line in lines[:_DATELINE_LINES]:
         dateline = _DATELINE.search(line[:_DATELINE_REACH])
         count += bool(dateline and dateline.group(1) == agency)
+    for line in lines[:_BYLINE_LINES]:
         count += bool(len(line.split()) <= _BYLINE_MAX_WORDS and _BYLINE[agency].match(line))
     for line in lines[-_TAIL_LINES:]:
         appended = _APPENDED_CREDIT.search(line)

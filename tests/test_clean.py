@@ -31,6 +31,8 @@ PARAGRAPH = "The ministry said on Thursday that the first round of talks would b
         "Firefighters at the scene on Monday. (AP Photo/John Smith)",
         "The president arrives in Paris (Photo by Ludovic Marin / AFP via Getty Images)",
         "Visitors queue outside the museum. PHOTO: AFP",
+        "FILE - In this July 7, 2017, file photo, two leaders meet in Hamburg.",
+        "Two leaders meet in Hamburg. (Jorge Silva/Pool Photo via AP, File)",
     ],
 )
 def test_captions(line):
@@ -44,6 +46,8 @@ def test_captions(line):
         "A Reuters/Ipsos poll published on Monday showed support falling to 38 per cent.",
         "She posted a photo by the lake on Sunday.",
         "The agency's photographers filed pictures from the border all week.",
+        "The minister declined to comment (he had not seen the photo).",
+        "File the paperwork before Monday, officials said.",
     ],
 )
 def test_not_captions(line):

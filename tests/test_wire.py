@@ -32,6 +32,10 @@ def text(*lines: str, body: list[str] = BODY) -> str:
         (text("WASHINGTON (AP) — The Senate passed the bill on Tuesday."), "AP"),
         (text("By JOSH BOAK Associated Press"), "AP"),
         (text("The Associated Press"), "AP"),
+        (text("Jonathan Lemire and Vladimir Isachenkov, Associated Press"), "AP"),
+        (text("By ROBERT BURNS, AP National Security Writer"), "AP"),
+        (text("By GEOFF MULVIHILL - Associated Press - Saturday, July 14, 2018"), "AP"),
+        (text("Associated Press Monday, July 16, 2018"), "AP"),
         (
             text(
                 "@end Copyright 2025 The Associated Press. All rights reserved. "
@@ -56,6 +60,9 @@ def test_markers_in_the_body(article, expected):
         text("FILE PHOTO: Soldiers at a joint drill in Yeoju, South Korea, Oct 14, 2025. REUTERS/Kim Hong-Ji"),
         text("PHOTO: AFP", "@end PHOTO: REUTERS"),
         text("@end Firefighters at the scene. (AP Photo/John Smith)"),
+        text("FILE - In this July 7, 2017, file photo, two leaders meet. (Jorge Silva/Pool Photo via AP, File)"),
+        text("Carlos Barria / Reuters", "Timo Jaakonaho/AP"),  # photographer credits
+        text("Trump tells AP"),  # a headline naming the agency is no byline
         # partly wire-sourced, not a copy
         text("@end Associated Press writers Tom Reed in Boise and Ana Ruiz in Denver contributed to this report."),
         text("@end The Associated Press contributed."),
