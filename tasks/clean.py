@@ -165,7 +165,7 @@ def drop_repeats(lines: list[str]) -> list[str]:
 
 
 def cut_trailing_teasers(lines: list[str]) -> list[str]:
-    """Drop a "More from ..." / "Related stories" heading and, in the second half, all after it."""
+    """Drop a "More from ..." / "Read next" heading and, in the second half of the body, all after it."""
     total, seen, kept = sum(map(len, lines)), 0, []
     for line in lines:
         if _END_OF_ARTICLE.match(line):

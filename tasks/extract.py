@@ -26,12 +26,12 @@ class ExtractionError(Exception):
 # Page parts that are not the article, whatever the site: embedded social posts (quoted from
 # elsewhere), text only screen readers get (it repeats link and image text) and fact boxes
 # (lists and transcripts beside the story; trafilatura already drops one site's "mol-factbox").
-_NOT_ARTICLE = [
+_NOT_ARTICLE = (
     "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
     " or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed')]",
     "//*[contains(@class, 'sr-only') or contains(@class, 'visually-hidden') or contains(@class, 'screen-reader-text')]",
     "//*[contains(@class, 'factbox') or contains(@class, 'fact-box')]",
-]
+)
 # Meta tags (name, property or itemprop, lowercased) that carry the publication timestamp.
 _DATE_META = (
     "article:published_time",
@@ -54,34 +54,30 @@ _LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]|$)")
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:•*]\s*$")
 
 
-def _json_ld_objects(tree: HtmlElement) -> list[dict]:
-    """Top-level JSON-LD objects and @graph members, in page order; broken blocks skipped."""
+def _read_json_ld(tree: HtmlElement) -> list[dict]:
+    """Top-level JSON-LD objects and @graph members, in page order; broken blocks skipped.
+
+    Oversized blocks are slimmed in place once read: trafilatura's JSON-LD reader fails on
+    escaped quotes and falls back to regular expressions whose cost grows much faster than the
+    block (a live blog's 800 kB block takes a second). Live-blog updates and article bodies go,
+    the fields it reads (headline, author, publisher) stay; an oversized block that is not JSON goes.
+    """
     objects = []
     for script in tree.iterfind('.//script[@type="application/ld+json"]'):
+        oversized = len(script.text or "") > _JSON_LD_MAX_CHARS
         try:
             data = json.loads(script.text or "", strict=False)
         except ValueError:
+            if oversized:
+                script.getparent().remove(script)
             continue
+        if oversized:
+            script.text = json.dumps(_without_bulk(data))
         for item in data if isinstance(data, list) else [data]:
             if isinstance(item, dict):
                 graph = item.get("@graph")
                 objects += [item] + [g for g in (graph if isinstance(graph, list) else []) if isinstance(g, dict)]
     return objects
-
-
-def _slim_json_ld(tree: HtmlElement) -> None:
-    """Drop live-blog updates and article bodies from oversized JSON-LD blocks, in place.
-
-    trafilatura's JSON-LD reader fails on escaped quotes and falls back to regular expressions
-    whose cost grows much faster than the block: a live blog's 800 kB block takes a second.
-    The fields it reads (headline, author, publisher) stay; an oversized block that is not JSON goes.
-    """
-    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
-        if len(script.text or "") > _JSON_LD_MAX_CHARS:
-            try:
-                script.text = json.dumps(_without_bulk(json.loads(script.text, strict=False)))
-            except ValueError:
-                script.getparent().remove(script)
 
 
 def _without_bulk(data: object) -> object:
@@ -191,8 +187,7 @@ def extract_article(
     tree = load_html(html)
     if tree is None:
         raise ExtractionError(f"not an HTML page: {url}")
-    objects, meta = _json_ld_objects(tree), _meta_values(tree)
-    _slim_json_ld(tree)
+    objects, meta = _read_json_ld(tree), _meta_values(tree)
     document = bare_extraction(
         tree,
         url=url,

@@ -1,13 +1,16 @@
 """extract_article on hand-written pages: body paragraphs, metadata, wire service, errors."""
 from __future__ import annotations
 
+import json
 import pickle
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from tasks.extract import ExtractionError, extract_article
+from lxml.html import fromstring
+
+from tasks.extract import ExtractionError, _read_json_ld, extract_article
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 ST_URL = "https://www.straitstimes.com/asia/east-asia/south-korea-us-to-start-talks-on-sharing-cost-of-american-troops"
@@ -196,3 +199,19 @@ def test_feed_title_when_page_has_none():
 def test_pages_without_article_text_raise(html):
     with pytest.raises(ExtractionError, match="https://example.com/a"):
         extract_article(html, "https://example.com/a")
+
+
+def test_oversized_json_ld_is_read_whole_and_slimmed_for_trafilatura():
+    update = {"@type": "BlogPosting", "articleBody": 'He said "no" and left. ' * 50}
+    live_blog = {
+        "@type": "LiveBlogPosting",
+        "headline": "Live: the summit",
+        "datePublished": "2025-02-03T09:30:00Z",
+        "author": {"@type": "Person", "name": "Jane Roe"},
+        "liveBlogUpdate": [update] * 200,
+    }
+    tree = fromstring(f"<html><head><script type='application/ld+json'>{json.dumps(live_blog)}</script></head></html>")
+
+    assert _read_json_ld(tree) == [live_blog]
+    slimmed = json.loads(tree.find(".//script").text)
+    assert slimmed == {key: value for key, value in live_blog.items() if key != "liveBlogUpdate"}
