@@ -64,7 +64,7 @@ def make_client(settings: Settings, *, max_connections: int = 32) -> httpx.Async
     )
 
 
-class _Decoder:
+class BoundedDecoder:
     """Content-Encoding decoder that never inflates more than `limit` bytes (gzip bombs)."""
 
     def __init__(self, encoding: str, limit: int) -> None:
@@ -121,7 +121,7 @@ async def _read_body(response: httpx.Response, limit: int) -> bytes:
     if declared and declared.isdigit() and int(declared) > limit and \
             not response.headers.get("content-encoding"):
         raise FetchFailed("too_large", f"Content-Length {declared} exceeds the limit of {limit} bytes")
-    decoder = _Decoder(response.headers.get("content-encoding", ""), limit)
+    decoder = BoundedDecoder(response.headers.get("content-encoding", ""), limit)
     parts: list[bytes] = []
     raw = 0
     async for chunk in response.aiter_raw():

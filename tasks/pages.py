@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from tasks import staging
 from tasks.http import FetchFailed, fetch_url, make_client
 from tasks.urls import article_id_for
 from wirecopy.settings import Settings
@@ -68,6 +67,14 @@ def extract_page(body: bytes, url: str, feed_title: str | None,
     return compressed, article.__dict__.copy(), None
 
 
+def article_row(item: FetchItem, article: dict, fetched_at: datetime) -> dict:
+    """An `articles` row from what the feed said and what extraction found."""
+    return dict(article_id=article_id_for(item.url), url=item.url, outlet=item.outlet,
+                feed_url=item.feed_url, fetched_at=fetched_at, extracted_at=datetime.now(timezone.utc),
+                **{k: article[k] for k in ("title", "authors", "published_at", "text", "language",
+                                           "wire_service", "site_name", "description", "page_url")})
+
+
 _pool_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
@@ -80,8 +87,8 @@ def _warm_worker() -> None:
 def extraction_pool(workers: int) -> Executor | None:
     """A process pool shared by every batch of this process; None means extract in a thread."""
     global _pool, _pool_size
-    if workers <= 0:
-        return None
+    if workers <= 0 or multiprocessing.current_process().daemon:
+        return None  # daemonic processes (Dask workers) may not start children
     with _pool_lock:
         if _pool is None or _pool_size != workers:
             if _pool is not None:
@@ -135,11 +142,7 @@ class _BatchRows:
         self.summary.pages_fetched += 1
 
     def extracted(self, item: FetchItem, article: dict, when: datetime) -> None:
-        self.rows["articles"].append(dict(
-            article_id=article_id_for(item.url), url=item.url, outlet=item.outlet,
-            feed_url=item.feed_url, fetched_at=when, extracted_at=datetime.now(timezone.utc),
-            **{k: article[k] for k in ("title", "authors", "published_at", "text", "language",
-                                       "wire_service", "site_name", "description", "page_url")}))
+        self.rows["articles"].append(article_row(item, article, when))
         self.rows["fetch_queue"].append(self._queue_row(item, status="done", attempts=item.attempts + 1,
                                                         error=None, when=when, next_at=None))
         self.summary.articles += 1
@@ -218,10 +221,18 @@ async def _fetch_with_retry(client, item: FetchItem, settings: Settings):
     raise AssertionError("unreachable")
 
 
-def fetch_and_extract(items: list[FetchItem], settings: Settings) -> BatchSummary:
-    """Fetch and extract one batch of pages, and stage everything it learned."""
+@dataclass
+class BatchResult:
+    """Rows for the staging area and counts; returned to the flow, which stages them, so the task
+    body can run on a remote worker (Dask) while files and the database stay on the flow's side."""
+
+    rows: dict[str, list[dict]]
+    summary: BatchSummary
+
+
+def fetch_and_extract(items: list[FetchItem], settings: Settings) -> BatchResult:
+    """Fetch and extract one batch of pages."""
     if not items:
-        return BatchSummary()
+        return BatchResult({}, BatchSummary())
     out = asyncio.run(_process_batch(items, settings))
-    staging.write_batch(settings.staging_dir, out.rows)
-    return out.summary
+    return BatchResult(dict(out.rows), out.summary)

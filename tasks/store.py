@@ -207,15 +207,35 @@ def read_due_fetches(con: duckdb.DuckDBPyConnection | None, *, now: datetime, ma
                        {"now": now, "max_attempts": max_attempts, "limit": limit}).fetchall()
 
 
-def read_known_urls(con: duckdb.DuckDBPyConnection | None, urls: list[str]) -> set[str]:
-    if con is None or not urls:
-        return set()
-    candidates = pa.table({"url": pa.array(urls, pa.string())})  # noqa: F841 (read by name in SQL)
-    con.register("candidates", candidates)
+def _with_candidates(con: duckdb.DuckDBPyConnection, urls: list[str], query: str) -> list[tuple]:
+    """Run `query` against the URLs as a table named `candidates`."""
+    con.register("candidates", pa.table({"url": pa.array(urls, pa.string())}))
     try:
-        return {r[0] for r in con.execute(sql("known_urls")).fetchall()}
+        return con.execute(sql(query)).fetchall()
     finally:
         con.unregister("candidates")
+
+
+def read_known_urls(con: duckdb.DuckDBPyConnection | None, urls: list[str]) -> set[str]:
+    """URLs already queued or stored: a feed listing them again is not news."""
+    return set() if con is None or not urls else {r[0] for r in _with_candidates(con, urls, "known_urls")}
+
+
+def read_stored_urls(con: duckdb.DuckDBPyConnection | None, urls: list[str]) -> set[str]:
+    """URLs a backfill need not fetch; pending ones from a killed run are fetched again."""
+    return set() if con is None or not urls else {r[0] for r in _with_candidates(con, urls, "stored_urls")}
+
+
+def read_reprocess_urls(con: duckdb.DuckDBPyConnection | None, *, start: datetime, end: datetime,
+                        outlet: str | None) -> list[str]:
+    if con is None:
+        return []
+    rows = con.execute(sql("reprocess_candidates"), {"start": start, "end": end, "outlet": outlet}).fetchall()
+    return [r[0] for r in rows]
+
+
+def read_stored_pages(con: duckdb.DuckDBPyConnection | None, urls: list[str]) -> list[tuple]:
+    return [] if con is None or not urls else _with_candidates(con, urls, "stored_pages")
 
 
 def read_feed_status(con: duckdb.DuckDBPyConnection | None) -> list[tuple]:

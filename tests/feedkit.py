@@ -1,6 +1,7 @@
 """Builders for the feeds, pages and feeds.toml files tests serve and ingest."""
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from email.utils import format_datetime
 from datetime import datetime, timezone
@@ -62,11 +63,21 @@ def article_page(title: str, paragraphs: list[str], *, published: str | None = N
             f"<footer><p>Copyright Test outlet. All rights reserved.</p></footer></body></html>").encode()
 
 
+WORDS = ("council minister harbour union port court budget farmers drivers police storm river "
+         "election tariff talks vote strike railway hospital school energy prices wages bridge "
+         "coast festival museum airline exports imports shipping inflation housing water fishing "
+         "border treaty senate mayor teachers nurses doctors factory miners refinery drought").split()
+
+
 def story_paragraphs(topic: str, n: int = 6) -> list[str]:
-    """Distinct, article-like paragraphs so extraction keeps them."""
-    return [f"Paragraph {i + 1} on {topic}: officials said on Tuesday that the talks on {topic} would "
-            f"continue next week, after a round of meetings that ran late into the night in the capital."
-            for i in range(n)]
+    """Article-like paragraphs whose wording differs from one topic to the next, as real stories do."""
+    rng = random.Random(topic)
+    paragraphs = []
+    for i in range(n):
+        words = " ".join(rng.choice(WORDS) for _ in range(22))
+        paragraphs.append(f"Paragraph {i + 1} on {topic}: officials said the {words} would be reviewed "
+                          f"again on {rng.choice(['Monday', 'Tuesday', 'Friday'])}.")
+    return paragraphs
 
 
 def write_feeds(path: Path, feeds: list[tuple[str, str]], **settings: object) -> Path:

@@ -91,6 +91,57 @@ def cmd_enable_feed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from wirecopy.settings import ConfigError, load_feeds, load_settings
+
+    try:
+        settings = load_settings(args.feeds, args.db)
+        if args.mode == "sitemaps":
+            load_feeds(settings.feeds_path)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    from flows.backfill import backfill
+    from tasks.store import DatabaseBusy, DatabaseError, check_openable
+
+    try:
+        check_openable(settings.db_path)
+        summary = backfill(since=args.since, until=args.until, outlet=args.outlet, mode=args.mode,
+                           feeds_path=str(settings.feeds_path), db_path=str(settings.db_path))
+    except (DatabaseBusy, DatabaseError, ConfigError, ValueError) as exc:
+        return _fail(str(exc), 1)
+    print(summary.line())
+    for error in summary.errors:
+        print(f"  sitemap failed: {error}")
+    return 0
+
+
+def cmd_rebuild_stories(args: argparse.Namespace) -> int:
+    from flows.rebuild_stories import rebuild_stories
+    from tasks.store import DatabaseBusy, DatabaseError
+
+    try:
+        counts = rebuild_stories(db_path=args.db)
+    except (DatabaseBusy, DatabaseError) as exc:
+        return _fail(str(exc), 1)
+    print(f"{counts['articles']} articles in {counts['stories']} stories")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from wirecopy.serve import serve_flows
+
+    return serve_flows(feeds_path=args.feeds, db_path=args.db)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from wirecopy.demo import run_demo
 
@@ -111,6 +162,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feeds", help=argparse.SUPPRESS)
     p.add_argument("--db", help="DuckDB file (default $WIRECOPY_DB or data/wirecopy.duckdb)")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("backfill", help="re-extract stored pages, or fetch sitemap URLs, for a date range")
+    p.add_argument("--since", type=_date, required=True, help="first day, YYYY-MM-DD (UTC)")
+    p.add_argument("--until", type=_date, required=True, help="last day, YYYY-MM-DD (UTC), included")
+    p.add_argument("--outlet", help="only this outlet (as named in the feeds file)")
+    p.add_argument("--mode", choices=["reprocess", "sitemaps"], default="sitemaps")
+    p.add_argument("--feeds", help="feeds file (default $WIRECOPY_FEEDS or feeds.toml)")
+    p.add_argument("--db", help="DuckDB file (default $WIRECOPY_DB or data/wirecopy.duckdb)")
+    p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("rebuild-stories", help="recompute every story assignment")
+    p.add_argument("--db", help="DuckDB file (default $WIRECOPY_DB or data/wirecopy.duckdb)")
+    p.set_defaults(func=cmd_rebuild_stories)
+
+    p = sub.add_parser("serve", help="serve the flows with their schedules (needs a Prefect server; "
+                                     "starts one on 127.0.0.1 when PREFECT_API_URL is unset)")
+    p.add_argument("--feeds", help="feeds file passed to the scheduled ingest")
+    p.add_argument("--db", help="DuckDB file passed to the flows")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("enable-feed", help="poll a feed again after a 410 Gone or a long backoff")
     p.add_argument("url")

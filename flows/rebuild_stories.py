@@ -1,0 +1,32 @@
+"""Recompute every story assignment from the stored articles (after a dedup change)."""
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.steps import writer_slot
+from tasks import dedup, store
+from wirecopy.settings import load_settings
+
+
+@task(name="rebuild stories", cache_policy=NO_CACHE)
+def rebuild(db_path: str | None) -> dict[str, int]:
+    settings = load_settings(None, db_path, read_feeds_file=False)
+    with writer_slot(settings.db_wait_seconds), \
+            store.writer(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+        con.execute("BEGIN TRANSACTION")
+        dedup.rebuild_stories(con)
+        con.execute("COMMIT")
+        articles, stories = con.execute(
+            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM stories)").fetchone()
+    return {"articles": articles, "stories": stories}
+
+
+@flow(name="rebuild-stories", log_prints=False)
+def rebuild_stories(db_path: str | None = None) -> dict[str, int]:
+    counts = rebuild(db_path)
+    create_table_artifact(key="rebuild-stories", description="Stories after the rebuild",
+                          table=[{"measure": k, "value": v} for k, v in counts.items()])
+    get_run_logger().info("stories rebuilt: %(articles)d articles in %(stories)d stories", counts)
+    return counts

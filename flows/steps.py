@@ -1,0 +1,146 @@
+"""Prefect wrappers around the plain functions in tasks/, shared by the flows."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
+from prefect.futures import PrefectFuture
+from prefect.settings import PREFECT_API_URL
+
+from tasks import pages, polling, reprocess, sitemaps, staging, store
+from wirecopy.settings import Settings
+
+WRITER_LIMIT = "duckdb-writer"
+
+
+def _transient(task, task_run, state) -> bool:
+    """Retry a step only for what another attempt can fix: the network, a busy database."""
+    try:
+        state.result()
+    except (OSError, store.DatabaseBusy):
+        return True
+    except Exception:
+        return False
+    return False
+
+
+_retrying = dict(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_jitter_factor=0.5,
+                 retry_condition_fn=_transient)
+plan_run = task(polling.plan_run, name="plan run", **_retrying)
+poll_feeds = task(polling.poll_feeds, name="poll feeds", **_retrying)
+fetch_and_extract = task(pages.fetch_and_extract, name="fetch and extract pages", **_retrying)
+reextract = task(reprocess.reextract, name="re-extract stored pages", **_retrying)
+collect_sitemap_urls = task(sitemaps.collect_sitemap_urls, name="read sitemaps", **_retrying)
+
+
+def ensure_writer_limit() -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+        except ObjectNotFound:
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WRITER_LIMIT, limit=1))
+            except ObjectAlreadyExists:
+                pass
+
+
+@contextmanager
+def writer_slot(wait_seconds: float) -> Iterator[None]:
+    """Prefect's global `duckdb-writer` limit where a Prefect server is configured (runs may be on
+    other machines); the file lock beside the database (tasks/store.py) holds in every case."""
+    if not PREFECT_API_URL.value():
+        yield
+        return
+    ensure_writer_limit()
+    slot = concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=wait_seconds, strict=True)
+    try:
+        slot.__enter__()
+    except TimeoutError:
+        raise store.DatabaseBusy(f"another run holds the '{WRITER_LIMIT}' concurrency slot "
+                                 f"for more than {wait_seconds:g}s") from None
+    try:
+        yield
+    finally:
+        slot.__exit__(None, None, None)
+
+
+@task(name="load staged work", cache_policy=NO_CACHE)
+def load_staged(settings: Settings, wait_seconds: float | None = None) -> store.LoadSummary:
+    """The single writer: merge everything staged, under the Prefect slot and the file lock."""
+    wait = settings.db_wait_seconds if wait_seconds is None else wait_seconds
+    with writer_slot(wait):
+        return store.load_staged(settings.db_path, settings.staging_dir, wait_seconds=wait)
+
+
+def flush_leftovers(settings: Settings) -> None:
+    """Load what an earlier run staged but could not load; a busy database just leaves it for later."""
+    try:
+        load_staged(settings, wait_seconds=2)
+    except store.DatabaseBusy as exc:
+        get_run_logger().warning("left staged work for a later run: %s", exc)
+
+
+class Progress:
+    """A Prefect progress artifact, and a bar on the terminal when there is one."""
+
+    def __init__(self, total: int, description: str) -> None:
+        self.total, self.done = max(total, 1), 0
+        self.artifact_id = create_progress_artifact(0.0, description=description)
+        self._bar = None
+        if sys.stderr.isatty():
+            from rich.progress import Progress as Bar
+
+            self._bar = Bar(transient=False)
+            self._task = self._bar.add_task(description, total=self.total)
+            self._bar.start()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        update_progress_artifact(self.artifact_id, progress=min(100.0, 100.0 * self.done / self.total))
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def run_batches(step: Any, args: Iterable[tuple], settings: Settings, *, in_flight: int = 4,
+                load_every: int | None = None, on_batch: Callable[[int], None] | None = None,
+                ) -> pages.BatchSummary:
+    """Submit batches to the task runner, stage each result as it arrives, load every `load_every`
+    batches (so a killed backfill keeps its progress); at most `in_flight` batches wait at once."""
+    total = pages.BatchSummary()
+    pending: list[PrefectFuture] = []
+    staged_since_load = 0
+
+    def collect(futures: list[PrefectFuture]) -> None:
+        nonlocal staged_since_load
+        for future in futures:
+            result: pages.BatchResult = future.result()
+            staging.write_batch(settings.staging_dir, result.rows)
+            total.add(result.summary)
+            staged_since_load += 1
+            if on_batch:
+                on_batch(result.summary.articles + result.summary.pages_failed)
+        if load_every and staged_since_load >= load_every:
+            load_staged(settings)
+            staged_since_load = 0
+
+    for batch_args in args:
+        pending.append(step.submit(*batch_args))
+        if len(pending) >= in_flight:
+            first, pending = pending[0], pending[1:]
+            collect([first])
+    collect(pending)
+    return total
