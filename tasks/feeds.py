@@ -1,6 +1,7 @@
 """Polling one feed: conditional GET with httpx, parsing the bytes with feedparser."""
 from __future__ import annotations
 
+import asyncio
 import calendar
 import time
 from dataclasses import dataclass, field
@@ -164,8 +165,10 @@ async def poll_feed(client: httpx.AsyncClient, state: FeedState, settings: Setti
         elif 200 <= response.status < 300:
             result.etag = response.headers.get("etag") or None
             result.last_modified = response.headers.get("last-modified") or None
-            entries, problem = parse_feed(
-                response.body, feed_url=result.stored_url, outlet=state.outlet,
+            # feedparser is pure Python and takes seconds on a large feed: off the event loop, or
+            # every other feed in flight misses its time bound while this one parses.
+            entries, problem = await asyncio.to_thread(
+                parse_feed, response.body, feed_url=result.stored_url, outlet=state.outlet,
                 content_type=response.headers.get("content-type"),
                 max_entries=settings.max_entries_per_feed, now=now)
             result.entries, result.error = entries, problem
