@@ -104,6 +104,8 @@ def parse_feed(body: bytes, *, feed_url: str, outlet: str, content_type: str | N
         return [], f"not_a_feed: no RSS/Atom entries could be read ({problem or 'unknown format'})"
     entries: list[FeedEntry] = []
     seen: set[str] = set()
+    links: set[str] = set()
+    reused = 0
     for raw in parsed.entries[:max_entries]:
         link, link_error = _entry_link(raw), None
         url = None
@@ -117,13 +119,22 @@ def parse_feed(body: bytes, *, feed_url: str, outlet: str, content_type: str | N
         entry_id = (raw.get("id") or "").strip() or url
         if not entry_id:
             entry_id = "title:" + (raw.get("title") or "")[:200]
+        if entry_id in seen and url and url not in links:
+            # A guid already used for another link (CMSs that give every item the same guid):
+            # the link is new, so it is an entry of its own, identified by the link.
+            entry_id, reused = url, reused + 1
         if entry_id in seen:
             continue
         seen.add(entry_id)
+        if url:
+            links.add(url)
         entries.append(FeedEntry(
             feed_url=feed_url, outlet=outlet, entry_id=entry_id[:2000], url=url,
             title=(raw.get("title") or None), author=(raw.get("author") or None),
             published_at=_entry_datetime(raw, now), link_error=link_error))
+    if reused:
+        note = f"duplicate guid: {reused} more entries carry a guid already used for another link; identified by their link"
+        problem = f"{problem}; {note}" if problem else note
     if len(parsed.entries) > max_entries:
         note = f"truncated: {len(parsed.entries)} entries, kept the first {max_entries}"
         problem = f"{problem}; {note}" if problem else note
