@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import time
+import xml.sax
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -97,10 +98,11 @@ def parse_feed(body: bytes, *, feed_url: str, outlet: str, content_type: str | N
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False,
                               resolve_relative_uris=False)
     problem = None
+    exc = parsed.get("bozo_exception") if parsed.bozo else None
     if parsed.bozo:
-        exc = parsed.get("bozo_exception")
         problem = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
-    if not parsed.entries and not parsed.get("version"):
+    # No entry, and not even well-formed XML (garbage that happens to contain "<rss"): not a feed.
+    if not parsed.entries and (not parsed.get("version") or isinstance(exc, xml.sax.SAXException)):
         return [], f"not_a_feed: no RSS/Atom entries could be read ({problem or 'unknown format'})"
     entries: list[FeedEntry] = []
     seen: set[str] = set()
@@ -133,7 +135,8 @@ def parse_feed(body: bytes, *, feed_url: str, outlet: str, content_type: str | N
             title=(raw.get("title") or None), author=(raw.get("author") or None),
             published_at=_entry_datetime(raw, now), link_error=link_error))
     if reused:
-        note = f"duplicate guid: {reused} more entries carry a guid already used for another link; identified by their link"
+        note = (f"duplicate guid: {reused} more entries carry a guid already used for another link; "
+                "identified by their link")
         problem = f"{problem}; {note}" if problem else note
     if len(parsed.entries) > max_entries:
         note = f"truncated: {len(parsed.entries)} entries, kept the first {max_entries}"
