@@ -27,13 +27,24 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+# NAT64 well-known prefix (RFC 6052): the last 32 bits are the IPv4 address the gateway reaches.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv6 global unicast space; Python 3.11 calls some addresses outside it "global" (the deprecated
+# IPv4-compatible ::a.b.c.d, site-local fec0::/10, local-use NAT64 64:ff9b:1::/48).
+_GLOBAL_UNICAST_V6 = ipaddress.ip_network("2000::/3")
+
+
 def is_public_address(ip: IPAddress) -> bool:
     """True only for globally routable unicast addresses."""
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return is_public_address(ip.ipv4_mapped)
+        if ip in _NAT64:
+            return is_public_address(ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF))
         if ip.sixtofour is not None:
             return is_public_address(ip.sixtofour)
+        if ip not in _GLOBAL_UNICAST_V6:
+            return False
     return ip.is_global and not ip.is_multicast
 
 
