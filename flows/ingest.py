@@ -1,6 +1,9 @@
 """The ingest flow: poll feeds, fetch and extract new pages, load them. Logic lives in tasks/."""
 from __future__ import annotations
 
+import json
+import os
+import time
 from dataclasses import asdict, dataclass, field
 
 from prefect import flow, get_run_logger
@@ -23,6 +26,9 @@ class IngestSummary:
     pages_failed: int = 0
     articles_loaded: int = 0
     failures: list[tuple[str, str, str]] = field(default_factory=list)
+    # seconds by step: "call" is the step's wall time as the flow sees it (Prefect included),
+    # "body" the step's own; fetch and extract overlap, their busy times are summed over pages
+    timings: dict = field(default_factory=dict)
 
     def line(self) -> str:
         return (f"feeds polled {self.feeds_polled}, not modified {self.feeds_not_modified}, "
@@ -35,27 +41,48 @@ class IngestSummary:
 def ingest(feeds_path: str | None = None, db_path: str | None = None,
            force_poll: bool = False) -> IngestSummary:
     """One ingest run: the same flow `wirecopy ingest` and the scheduled deployment run."""
+    started_at, clock = time.time(), time.perf_counter()
     settings = load_settings(feeds_path, db_path)
     feeds = load_feeds(settings.feeds_path)
-    flush_leftovers(settings)
+    flushed = flush_leftovers(settings)
+    steps = {"flush leftovers": {"call": time.perf_counter() - clock}}
+    if flushed is not None:
+        steps["flush leftovers"].update(body=flushed.seconds, dedup=flushed.dedup_seconds)
 
+    clock = time.perf_counter()
     plan = plan_run(feeds, settings, force=force_poll)
+    steps["plan"] = {"call": time.perf_counter() - clock}
+    clock = time.perf_counter()
     polled = poll_feeds(plan.due, settings)
+    steps["poll"] = {"call": time.perf_counter() - clock, "body": polled.seconds}
     todo = list({item.url: item for item in plan.retries + polled.new_items}.values())
     batches = [(todo[i:i + settings.batch_size], settings) for i in range(0, len(todo), settings.batch_size)]
+    clock = time.perf_counter()
     fetched = run_batches(fetch_and_extract, batches, settings)
+    steps["fetch and extract"] = {"call": time.perf_counter() - clock, "fetch busy": fetched.fetch_seconds,
+                                  "extract busy": fetched.extract_seconds, "stage": fetched.stage_seconds}
+    clock = time.perf_counter()
     loaded = load_staged(settings)
+    steps["load"] = {"call": time.perf_counter() - clock, "body": loaded.seconds, "dedup": loaded.dedup_seconds}
 
     summary = IngestSummary(
         feeds_polled=polled.feeds_polled, feeds_not_modified=polled.not_modified,
         feeds_failed=polled.failed, feeds_waiting=len(plan.not_due) + len(plan.gone),
         entries_seen=polled.entries_seen, articles_new=fetched.articles,
         pages_retried=len(plan.retries), pages_failed=fetched.pages_failed,
-        articles_loaded=loaded.articles, failures=polled.failures)
+        articles_loaded=loaded.articles, failures=polled.failures,
+        timings={"steps": steps, "flow_started_at": started_at})
     create_table_artifact(
         key="ingest-summary",
-        table=[{"measure": k, "value": v} for k, v in asdict(summary).items() if k != "failures"]
+        table=[{"measure": k, "value": v} for k, v in asdict(summary).items() if k not in ("failures", "timings")]
+        + [{"measure": f"seconds: {step}", "value": round(s["call"], 3)} for step, s in steps.items()]
         + [{"measure": f"failed: {outlet}", "value": f"{url}: {err}"} for outlet, url, err in summary.failures],
         description="What this ingest run did")
-    get_run_logger().info("ingest done: %s", summary.line())
+    logger = get_run_logger()
+    logger.info("ingest done: %s", summary.line())
+    logger.info("ingest seconds: %s", ", ".join(f"{step} {s['call']:.2f}" for step, s in steps.items()))
+    summary.timings["flow_ended_at"] = time.time()
+    if os.environ.get("WIRECOPY_TIMINGS"):  # benchmarks/throughput.py reads the timings here
+        with open(os.environ["WIRECOPY_TIMINGS"], "w") as fh:
+            json.dump(summary.timings, fh)
     return summary

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -82,12 +83,13 @@ def load_staged(settings: Settings, wait_seconds: float | None = None) -> store.
         return store.load_staged(settings.db_path, settings.staging_dir, wait_seconds=wait)
 
 
-def flush_leftovers(settings: Settings) -> None:
+def flush_leftovers(settings: Settings) -> store.LoadSummary | None:
     """Load what an earlier run staged but could not load; a busy database just leaves it for later."""
     try:
-        load_staged(settings, wait_seconds=2)
+        return load_staged(settings, wait_seconds=2)
     except store.DatabaseBusy as exc:
         get_run_logger().warning("left staged work for a later run: %s", exc)
+        return None
 
 
 class Progress:
@@ -128,7 +130,9 @@ def run_batches(step: Any, args: Iterable[tuple], settings: Settings, *, in_flig
         nonlocal staged_since_load
         for future in futures:
             result: pages.BatchResult = future.result()
+            started = time.perf_counter()
             staging.write_batch(settings.staging_dir, result.rows)
+            result.summary.stage_seconds += time.perf_counter() - started
             total.add(result.summary)
             staged_since_load += 1
             if on_batch:

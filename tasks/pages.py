@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
+import time
 import zlib
 from collections import defaultdict
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -45,26 +46,34 @@ class BatchSummary:
     articles: int = 0
     pages_failed: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    fetch_seconds: float = 0.0  # summed over pages (they overlap): time waiting for responses
+    extract_seconds: float = 0.0  # summed over pages: compression and extraction in the workers
+    stage_seconds: float = 0.0  # writing the batch to the staging area (set by the flow)
 
     def add(self, other: "BatchSummary") -> None:
         self.pages_fetched += other.pages_fetched
         self.articles += other.articles
         self.pages_failed += other.pages_failed
+        self.fetch_seconds += other.fetch_seconds
+        self.extract_seconds += other.extract_seconds
+        self.stage_seconds += other.stage_seconds
         for kind, n in other.errors.items():
             self.errors[kind] = self.errors.get(kind, 0) + n
 
 
 def extract_page(body: bytes, url: str, feed_title: str | None,
-                 feed_published_at: datetime | None) -> tuple[bytes, dict | None, str | None]:
-    """Runs in a worker process: compress the raw page and extract the article from it."""
+                 feed_published_at: datetime | None) -> tuple[bytes, dict | None, str | None, float]:
+    """Runs in a worker process: compress the raw page and extract the article from it.
+    Returns the compressed page, the article (or None and the reason) and the seconds it took."""
     from tasks.extract import ExtractionError, extract_article
 
+    started = time.perf_counter()
     compressed = zlib.compress(body, 6)
     try:
         article = extract_article(body, url, feed_title=feed_title, feed_published_at=feed_published_at)
     except ExtractionError as exc:
-        return compressed, None, str(exc)
-    return compressed, article.__dict__.copy(), None
+        return compressed, None, str(exc), time.perf_counter() - started
+    return compressed, article.__dict__.copy(), None, time.perf_counter() - started
 
 
 def article_row(item: FetchItem, article: dict, fetched_at: datetime) -> dict:
@@ -169,7 +178,11 @@ async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRo
         host = urlsplit(item.url).hostname or ""
         try:
             async with overall, per_host[host]:
-                response = await _fetch_with_retry(client, item, settings)
+                started = time.perf_counter()
+                try:
+                    response = await _fetch_with_retry(client, item, settings)
+                finally:
+                    out.summary.fetch_seconds += time.perf_counter() - started
         except FetchFailed as exc:
             out.failed(item, exc.kind, str(exc), when, permanent=exc.kind in PERMANENT_KINDS)
             return
@@ -184,14 +197,15 @@ async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRo
         args = (response.body, item.url, item.feed_title, item.feed_published_at)
         try:
             if pool is None:
-                compressed, article, error = await asyncio.to_thread(extract_page, *args)
+                compressed, article, error, seconds = await asyncio.to_thread(extract_page, *args)
             else:
-                compressed, article, error = await loop.run_in_executor(pool, extract_page, *args)
+                compressed, article, error, seconds = await loop.run_in_executor(pool, extract_page, *args)
         except BrokenProcessPool:
             _reset_pool()
             out.failed(item, "extract_crash", "the extraction worker died on this page", when,
                        permanent=False)
             return
+        out.summary.extract_seconds += seconds
         out.fetched(item, response.final_url, response.status, content_type, when,
                     len(response.body), compressed)
         if article is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -30,6 +31,7 @@ class PollSummary:
     entries_new: int = 0
     new_items: list[FetchItem] = field(default_factory=list)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # (outlet, url, error)
+    seconds: float = 0.0  # polling, deciding what is new, staging
 
 
 def plan_run(feeds: list[FeedConfig], settings: Settings, *, force: bool = False,
@@ -71,6 +73,7 @@ async def _poll_all(states: list[FeedState], settings: Settings) -> list[PollRes
 
 def poll_feeds(states: list[FeedState], settings: Settings) -> PollSummary:
     """Poll every due feed, find the entries wirecopy has not seen, and stage it all."""
+    started = time.perf_counter()
     results = asyncio.run(_poll_all(states, settings)) if states else []
     candidates = list(dict.fromkeys(e.url for r in results for e in r.entries if e.url))
     with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
@@ -118,4 +121,5 @@ def poll_feeds(states: list[FeedState], settings: Settings) -> PollSummary:
             summary.failed += 1
             summary.failures.append((r.outlet, r.feed_url, r.error or r.status))
     staging.write_batch(settings.staging_dir, rows)
+    summary.seconds = time.perf_counter() - started
     return summary

@@ -155,6 +155,8 @@ class LoadSummary:
     batches: int = 0
     articles: int = 0
     articles_new_or_changed: int = 0
+    seconds: float = 0.0  # the whole load: waiting for the lock, merging, assigning stories
+    dedup_seconds: float = 0.0  # of which assigning stories
 
 
 def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float) -> LoadSummary:
@@ -163,10 +165,12 @@ def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float) -> Loa
     Merges are keyed on natural keys, so a batch loaded twice (a crash between commit and
     delete) changes nothing.
     """
+    started = time.perf_counter()
     staging.remove_abandoned(staging_dir)
     batches = staging.complete_batches(staging_dir)
     summary = LoadSummary(batches=len(batches))
     if not batches:
+        summary.seconds = time.perf_counter() - started
         return summary
     with writer(db_path, wait_seconds=wait_seconds) as con:
         con.execute("BEGIN TRANSACTION")
@@ -182,12 +186,15 @@ def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float) -> Loa
                     summary.articles = con.execute("SELECT count(*) FROM merge_articles").fetchone()[0]
                     ids = [r[0] for r in con.execute("SELECT article_id FROM articles_needing_story").fetchall()]
                     summary.articles_new_or_changed = len(ids)
+                    dedup_started = time.perf_counter()
                     dedup.assign_stories(con, ids)
+                    summary.dedup_seconds = time.perf_counter() - dedup_started
             con.execute("COMMIT")
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
             raise DatabaseError(f"loading staged work into {db_path} failed: {exc}") from None
     staging.remove_batches(batches)
+    summary.seconds = time.perf_counter() - started
     return summary
 
 
