@@ -118,8 +118,7 @@ class BoundedDecoder:
 
 async def _read_body(response: httpx.Response, limit: int) -> bytes:
     declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit and \
-            not response.headers.get("content-encoding"):
+    if declared and declared.isdigit() and int(declared) > limit:  # raw bytes alone are over the limit
         raise FetchFailed("too_large", f"Content-Length {declared} exceeds the limit of {limit} bytes")
     decoder = BoundedDecoder(response.headers.get("content-encoding", ""), limit)
     parts: list[bytes] = []
