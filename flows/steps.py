@@ -132,6 +132,7 @@ def run_batches(step: Any, args: Iterable[tuple], settings: Settings, *, in_flig
             result: pages.BatchResult = future.result()
             started = time.perf_counter()
             staging.write_batch(settings.staging_dir, result.rows)
+            result.rows = {}  # Prefect keeps task results in reference cycles: free the batch now
             result.summary.stage_seconds += time.perf_counter() - started
             total.add(result.summary)
             staged_since_load += 1
