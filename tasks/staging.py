@@ -68,19 +68,26 @@ def write_batch(staging_dir: Path, rows: dict[str, list[dict]]) -> Path | None:
         raise ValueError(f"unknown staging tables: {sorted(unknown)}")
     if not any(rows.values()):
         return None
-    staging_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     name = f"{stamp}-{uuid.uuid4().hex[:8]}"
     tmp = staging_dir / f".tmp-{name}"
-    tmp.mkdir()
-    for table, table_rows in rows.items():
-        if table_rows:
-            pq.write_table(pa.Table.from_pylist(table_rows, schema=SCHEMAS[table]),
-                           tmp / f"{table}.parquet", compression="zstd")
-    _fsync_dir(tmp)
-    final = staging_dir / name
-    os.rename(tmp, final)
-    _fsync_dir(staging_dir)
+    try:
+        staging_dir.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+        for table, table_rows in rows.items():
+            if table_rows:
+                pq.write_table(pa.Table.from_pylist(table_rows, schema=SCHEMAS[table]),
+                               tmp / f"{table}.parquet", compression="zstd")
+        _fsync_dir(tmp)
+        final = staging_dir / name
+        os.rename(tmp, final)
+        _fsync_dir(staging_dir)
+    except OSError as exc:  # disk full, read-only filesystem, permissions: the run cannot go on
+        shutil.rmtree(tmp, ignore_errors=True)
+        from tasks.store import DatabaseError  # (store imports this module)
+
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise DatabaseError(f"cannot write the staging area {staging_dir} beside the database: {reason}") from None
     return final
 
 
