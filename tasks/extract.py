@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from html import unescape
 
 import py3langid
+from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction, load_html
+from trafilatura.metadata import (META_URL, examine_meta, extract_author, extract_meta_json, extract_sitename,
+                                  extract_title, extract_url)
+from trafilatura.settings import Document, set_date_params
+from trafilatura.utils import line_processing
 
 from tasks.clean import clean_lines, split_lines
 from tasks.records import ExtractedArticle
@@ -26,11 +33,12 @@ class ExtractionError(Exception):
 # Page parts that are not the article, whatever the site: embedded social posts (quoted from
 # elsewhere), text only screen readers get (it repeats link and image text) and fact boxes
 # (lists and transcripts beside the story; trafilatura already drops one site's "mol-factbox").
+# One expression, so the page is walked once.
 _NOT_ARTICLE = (
-    "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
-    " or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed')]",
-    "//*[contains(@class, 'sr-only') or contains(@class, 'visually-hidden') or contains(@class, 'screen-reader-text')]",
-    "//*[contains(@class, 'factbox') or contains(@class, 'fact-box')]",
+    "//*[@class][(self::blockquote and (contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
+    " or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed')))"
+    " or contains(@class, 'sr-only') or contains(@class, 'visually-hidden') or contains(@class, 'screen-reader-text')"
+    " or contains(@class, 'factbox') or contains(@class, 'fact-box')]"
 )
 # Meta tags (name, property or itemprop, lowercased) that carry the publication timestamp.
 _DATE_META = (
@@ -52,6 +60,42 @@ _JSON_LD_MAX_CHARS = 100_000
 _JSON_LD_BULK = frozenset({"articleBody", "liveBlogUpdate"})
 _LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]|$)")
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:•*]\s*$")
+
+
+def _metadata(tree: HtmlElement, url: str) -> Document:
+    """trafilatura's extract_metadata (2.3) less what wirecopy does not use: categories, tags and
+    license (a third of its time) and the date, which `_trafilatura_date` finds only when needed."""
+    metadata = examine_meta(tree)
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None
+    try:
+        metadata = extract_meta_json(tree, metadata)
+    except Exception:  # noqa: BLE001 (trafilatura's JSON-LD reader has bugs; it logs and goes on too)
+        pass
+    if not metadata.title:
+        metadata.title = extract_title(tree)
+    if not metadata.author:
+        metadata.author = extract_author(tree)
+    if not metadata.url:
+        metadata.url = extract_url(tree, url)
+    if not metadata.sitename:
+        metadata.sitename = extract_sitename(tree)
+    if metadata.sitename:
+        metadata.sitename = metadata.sitename.lstrip("@")
+        if metadata.sitename and "." not in metadata.sitename and not metadata.sitename[0].isupper():
+            metadata.sitename = metadata.sitename.title()
+    elif metadata.url:
+        match = META_URL.match(metadata.url)
+        if match:
+            metadata.sitename = match[1]
+    metadata.clean_and_trim()
+    return metadata
+
+
+def _trafilatura_date(tree: HtmlElement, page_url: str | None) -> str | None:
+    """The day htmldate finds, as trafilatura's metadata would give it."""
+    found = find_date(tree, **{**set_date_params(True), "url": page_url})
+    return line_processing(unescape(found)) if found else None
 
 
 def _read_json_ld(tree: HtmlElement) -> list[dict]:
@@ -130,9 +174,10 @@ def _published_at(
     objects: list[dict],
     meta: dict[str, list[str]],
     feed_published_at: datetime | None,
-    trafilatura_date: str | None,
+    trafilatura_date: Callable[[], str | None],
 ) -> datetime | None:
-    """Publication time: the page's own timestamp, then the feed's, then trafilatura's day.
+    """Publication time: the page's own timestamp, then the feed's, then trafilatura's day
+    (htmldate's search, run only when nothing else gave a time).
 
     A page timestamp without a zone ranks after the feed's, which nearly always has one.
     """
@@ -145,8 +190,9 @@ def _published_at(
     ranked += [s for s in stamps if s.tzinfo is None]
     if ranked:
         return _as_utc(ranked[0])
+    day = trafilatura_date()
     try:
-        return _as_utc(datetime.fromisoformat(trafilatura_date)) if trafilatura_date else None
+        return _as_utc(datetime.fromisoformat(day)) if day else None
     except ValueError:
         return None
 
@@ -188,10 +234,10 @@ def extract_article(
     if tree is None:
         raise ExtractionError(f"not an HTML page: {url}")
     objects, meta = _read_json_ld(tree), _meta_values(tree)
-    document = bare_extraction(
+    metadata = _metadata(tree, url)
+    document = bare_extraction(  # works on a copy of the tree
         tree,
         url=url,
-        with_metadata=True,
         include_comments=False,
         include_tables=False,
         prune_xpath=_NOT_ARTICLE,
@@ -199,22 +245,22 @@ def extract_article(
     lines = split_lines(document.text) if document is not None and document.text else []
     if not lines:
         raise ExtractionError(f"no article text found: {url}")
-    title = _clean_title(document.title, document.sitename) or feed_title
+    title = _clean_title(metadata.title, metadata.sitename) or feed_title
     wire = detect_wire(
-        "\n".join(lines), title=document.title, authors=document.author, site_name=document.sitename, url=url
+        "\n".join(lines), title=metadata.title, authors=metadata.author, site_name=metadata.sitename, url=url
     )
-    paragraphs = clean_lines(lines, title=title, description=document.description)
+    paragraphs = clean_lines(lines, title=title, description=metadata.description)
     if not paragraphs:
         raise ExtractionError(f"no article text left after cleaning: {url}")
     text = "\n\n".join(paragraphs)
     return ExtractedArticle(
         title=title,
-        authors=document.author,
-        published_at=_published_at(objects, meta, feed_published_at, document.date),
+        authors=metadata.author,
+        published_at=_published_at(objects, meta, feed_published_at, lambda: _trafilatura_date(tree, metadata.url)),
         text=text,
         language=_language(tree.get("lang"), objects, meta, text),
         wire_service=wire,
-        site_name=document.sitename,
-        description=document.description,
-        page_url=document.url or url,
+        site_name=metadata.sitename,
+        description=metadata.description,
+        page_url=metadata.url or url,
     )
