@@ -68,7 +68,7 @@ def extract_page(body: bytes, url: str, feed_title: str | None,
     from tasks.extract import ExtractionError, extract_article
 
     started = time.perf_counter()
-    compressed = zlib.compress(body, 6)
+    compressed = zlib.compress(body, 1)  # level 6: 3x the CPU (a tenth of extraction) for 15% less space
     try:
         article = extract_article(body, url, feed_title=feed_title, feed_published_at=feed_published_at)
     except ExtractionError as exc:
