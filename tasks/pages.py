@@ -73,6 +73,8 @@ def extract_page(body: bytes, url: str, feed_title: str | None,
         article = extract_article(body, url, feed_title=feed_title, feed_published_at=feed_published_at)
     except ExtractionError as exc:
         return compressed, None, str(exc), time.perf_counter() - started
+    except Exception as exc:  # noqa: BLE001 (a hostile page must not fail its whole batch)
+        return compressed, None, f"{type(exc).__name__}: {str(exc)[:500]}", time.perf_counter() - started
     return compressed, article.__dict__.copy(), None, time.perf_counter() - started
 
 
