@@ -11,7 +11,7 @@ import threading
 import time
 import zlib
 from collections import defaultdict
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -89,17 +89,29 @@ def article_row(item: FetchItem, article: dict, fetched_at: datetime) -> dict:
 _pool_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
+_pool_slots: threading.BoundedSemaphore | None = None  # idle workers of _pool
+_pool_warm: list[Future] = []  # one start-up job per worker of _pool
 
 
 def _warm_worker() -> None:
     import tasks.extract  # noqa: F401  (pay trafilatura's import once per worker)
 
 
+def _started(seconds: float) -> None:
+    """A worker's first job: keeps it busy long enough that each start-up job finds its own worker."""
+    time.sleep(seconds)
+
+
 def extraction_pool(workers: int) -> Executor | None:
     """A process pool shared by every batch of this process; None means extract in a thread."""
-    global _pool, _pool_size
+    return _pool_state(workers)[0]
+
+
+def _pool_state(workers: int) -> tuple[ProcessPoolExecutor | None, threading.BoundedSemaphore | None, list[Future]]:
+    """The shared pool, a semaphore counting its idle workers, and its workers' start-up jobs."""
+    global _pool, _pool_size, _pool_slots, _pool_warm
     if workers <= 0 or multiprocessing.current_process().daemon:
-        return None  # daemonic processes (Dask workers) may not start children
+        return None, None, []  # daemonic processes (Dask workers) may not start children
     with _pool_lock:
         if _pool is None or _pool_size != workers:
             if _pool is not None:
@@ -107,15 +119,76 @@ def extraction_pool(workers: int) -> Executor | None:
             _pool = ProcessPoolExecutor(max_workers=workers, initializer=_warm_worker,
                                         mp_context=multiprocessing.get_context("spawn"))
             _pool_size = workers
-        return _pool
+            _pool_slots = threading.BoundedSemaphore(workers)
+            _pool_warm = [_pool.submit(_started, 0.2) for _ in range(workers)]
+        return _pool, _pool_slots, _pool_warm
 
 
-def _reset_pool() -> None:
+def _reset_pool(broken: Executor | None = None) -> None:
+    """Drop the shared pool (only if it is still `broken`, when given: another page may already
+    have replaced it); the next extraction starts a fresh one."""
     global _pool
     with _pool_lock:
-        if _pool is not None:
+        if _pool is not None and (broken is None or _pool is broken):
             _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = None
+            _pool = None
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool whose worker is stuck: lxml and trafilatura can spend minutes in C code on a
+    hostile page, where only ending the process stops them. Pages extracting beside it see
+    BrokenProcessPool and are submitted again to the fresh pool."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+    _reset_pool(pool)
+
+
+class ExtractTimeout(Exception):
+    """A page's extraction ran past settings.extract_timeout; its worker was stopped."""
+
+
+async def _extract(args: tuple, settings: Settings) -> tuple[bytes, dict | None, str | None, float]:
+    """extract_page on the shared pool, within settings.extract_timeout.
+
+    A page is submitted only once the pool's workers have started and one of them is idle, so the
+    limit measures its extraction, not start-up or the queue. Past the limit the pool is killed
+    and replaced (ExtractTimeout). A page whose pool broke under it (a neighbour timed out, or a
+    worker crashed) is submitted once more, then BrokenProcessPool is raised. With no pool
+    (extract_workers = 0, or a daemonic Dask worker) extraction runs in a thread, which cannot be
+    stopped: the limit does not apply there.
+    """
+    loop = asyncio.get_running_loop()
+    broken = 0
+    while True:
+        pool, slots, warm = _pool_state(settings.extract_workers)
+        if pool is None or slots is None:
+            return await asyncio.to_thread(extract_page, *args)
+        if not all(f.done() for f in warm):
+            await asyncio.wait([asyncio.wrap_future(f) for f in warm])
+        while not slots.acquire(blocking=False):
+            await asyncio.sleep(0.02)
+        try:
+            if pool is not _pool:
+                continue  # replaced while this page waited for a worker
+            try:
+                future = loop.run_in_executor(pool, extract_page, *args)
+            except RuntimeError:  # BrokenProcessPool, or shut down by another page meanwhile
+                future = None
+            try:
+                if future is None:
+                    raise BrokenProcessPool("the extraction pool was broken or shut down")
+                return await asyncio.wait_for(future, settings.extract_timeout)
+            except TimeoutError:
+                _kill_pool(pool)
+                raise ExtractTimeout(f"extraction took longer than {settings.extract_timeout:g}s; "
+                                     "its worker was stopped") from None
+            except BrokenProcessPool:
+                _reset_pool(pool)
+                broken += 1
+                if broken == 2:
+                    raise
+        finally:
+            slots.release()
 
 
 def _is_html(content_type: str | None) -> bool:
@@ -169,8 +242,6 @@ class _BatchRows:
 
 async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRows:
     out = _BatchRows(settings)
-    pool = extraction_pool(settings.extract_workers)
-    loop = asyncio.get_running_loop()
     overall = asyncio.Semaphore(settings.page_concurrency)
     per_host: dict[str, asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(settings.per_host_concurrency))
@@ -198,12 +269,15 @@ async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRo
             return
         args = (response.body, item.url, item.feed_title, item.feed_published_at)
         try:
-            if pool is None:
-                compressed, article, error, seconds = await asyncio.to_thread(extract_page, *args)
-            else:
-                compressed, article, error, seconds = await loop.run_in_executor(pool, extract_page, *args)
+            compressed, article, error, seconds = await _extract(args, settings)
+        except ExtractTimeout as exc:
+            out.summary.extract_seconds += settings.extract_timeout
+            compressed = await asyncio.to_thread(zlib.compress, response.body, 1)
+            out.fetched(item, response.final_url, response.status, content_type, when,
+                        len(response.body), compressed)
+            out.failed(item, "extract_timeout", str(exc), when, permanent=True)
+            return
         except BrokenProcessPool:
-            _reset_pool()
             out.failed(item, "extract_crash", "the extraction worker died on this page", when,
                        permanent=False)
             return

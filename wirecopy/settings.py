@@ -34,6 +34,7 @@ class Settings:
     per_host_concurrency: int = 2
     batch_size: int = 50
     extract_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    extract_timeout: float = 60.0  # bound on extracting one page; a worker past it is stopped (not in thread mode)
     max_page_attempts: int = 4
     backoff_base_seconds: float = 60.0
     backoff_max_seconds: float = 6 * 3600.0
