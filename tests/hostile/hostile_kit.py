@@ -304,14 +304,15 @@ def prefect_api_url() -> str:
     return url
 
 
-def start_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
+def start_cli(*args: str, cwd: Path, api_url: str, env: dict[str, str] | None = None,
               hook: str | None = None, hook_file: Path | None = None) -> subprocess.Popen:
-    """`wirecopy ARGS` in its own session (so SIGKILL reaches the extraction workers too).
+    """`wirecopy ARGS` in its own session (so SIGKILL reaches the extraction workers too), against
+    the Prefect API at `api_url` (an already running server: no ephemeral server start per run).
 
     `hook` names a fault hook in tests/hostile/hooks/sitecustomize.py (test-only: the product
     has no such switch); the loopback guard is installed there as in every test subprocess.
     """
-    full = {**os.environ, "PREFECT_API_URL": prefect_api_url(), **(env or {})}
+    full = {**os.environ, "PREFECT_API_URL": api_url, **(env or {})}
     if hook:
         full["PYTHONPATH"] = os.pathsep.join([str(HERE / "hooks"), full.get("PYTHONPATH", "")])
         full["WIRECOPY_TEST_HOOK"] = hook

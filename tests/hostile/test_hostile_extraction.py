@@ -1,0 +1,88 @@
+"""Extraction that would never end, or that blows up: a 5 MiB paragraph full of inline markup, on
+which trafilatura's extractor is quadratic (200 KB takes 11 s; 5 MiB would take hours), and JSON-LD
+nested 5,000 deep (RecursionError in the JSON reader). The per-page bound (settings.extract_timeout)
+stops the stuck worker and replaces the pool; the page extracting beside it is extracted again in
+the same run; the exception is recorded against its page. Every healthy article is loaded."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
+from hostile_kit import HERE, MiB, Meter, hard_deadline, one_paragraph_page, run_ingest
+from tasks import pages
+from wirecopy.newsroom import Page
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+EXTRACT_TIMEOUT = 3.0
+
+
+@pytest.fixture
+def stuck_mark(monkeypatch, tmp_path):
+    """Extraction workers spawned for this test (test-only hook, tests/hostile/hooks/) write a file
+    when the stuck page's extraction starts, and take 2 s more on the page marked SLOW-EXTRACTION."""
+    mark = tmp_path / "stuck-started"
+    pages._reset_pool()
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE / "hooks"), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("WIRECOPY_TEST_HOOK", "slow-extract")
+    monkeypatch.setenv("WIRECOPY_TEST_HOOK_FILE", str(mark))
+    yield mark
+    pages._reset_pool()
+
+
+def after_stuck_started(mark, body: bytes, delay: float):
+    """Serves `body` `delay` seconds after the stuck extraction started: its own extraction (2 s)
+    is then in flight when the stuck worker is stopped, 3 s after it started."""
+    def handler(req) -> None:
+        deadline = time.monotonic() + 60
+        while not mark.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(delay)
+        req.send_response(200)
+        req.send_header("Content-Type", "text/html; charset=utf-8")
+        req.send_header("Content-Length", str(len(body)))
+        req.end_headers()
+        req.wfile.write(body)
+    return handler
+
+
+def test_pages_that_would_extract_for_hours_or_crash_are_contained(newsroom, tmp_path, stuck_mark, hostile_case):
+    stuck = newsroom.add("/news/stuck", Page(one_paragraph_page(5 * MiB, inline_markup=True)
+                                             .replace(b"<h1>", b"<!-- STUCK-MARK --><h1>")))
+    nested = story_paragraphs("salt works")
+    json_ld = (b'<script type="application/ld+json">' + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"</script>")
+    recursion = newsroom.add("/news/json-ld", Page(article_page("Nested", nested).replace(b"</head>", json_ld + b"</head>")))
+    slow = newsroom.add("/news/slow", after_stuck_started(
+        stuck_mark, article_page("Slow", story_paragraphs("quarry permit") + ["SLOW-EXTRACTION"]), 1.5))
+    healthy = [newsroom.add(f"/news/h{i}", Page(article_page(f"Healthy {i}", story_paragraphs(f"tram depot {i}"))))
+               for i in range(6)] + [slow]
+    newsroom.add("/feed.xml", Page(rss2([Item("Stuck", stuck), Item("Nested JSON-LD", recursion)]
+                                        + [Item(f"H{i}", u) for i, u in enumerate(healthy)]), "application/rss+xml"))
+    feeds = write_feeds(tmp_path / "feeds.toml", [("Quarry Times", newsroom.url("/feed.xml"))],
+                        page_max_bytes=6 * MiB, extract_workers=2, extract_timeout=EXTRACT_TIMEOUT)
+    db = tmp_path / "w.duckdb"
+
+    with hard_deadline(120), Meter() as meter:
+        run_ingest(feeds, db)
+
+    errors = {r[0]: r[1:] for r in query(db, "SELECT url, kind, error FROM page_errors")}
+    loaded = {r[0] for r in query(db, "SELECT url FROM articles")}
+    lost = len(set(healthy) - loaded)
+    hostile_case("page of one 5 MiB paragraph full of inline markup (quadratic in trafilatura)",
+                 f"{errors.get(stuck, ('none',))[0]} after {EXTRACT_TIMEOUT:g} s, worker replaced; the page "
+                 f"extracting beside it redone; {len(loaded)}/7 healthy articles loaded in the same run",
+                 meter.seconds, meter.growth_mib, lost=lost)
+    hostile_case("page with JSON-LD nested 5,000 deep (RecursionError in extraction)",
+                 f"{': '.join(errors.get(recursion, ('none', '')))[:90]}; the run went on",
+                 meter.seconds, meter.growth_mib)
+    assert errors[stuck] == ("extract_timeout", f"extraction took longer than {EXTRACT_TIMEOUT:g}s; "
+                                                "its worker was stopped")
+    assert errors[recursion][0] == "extract" and "RecursionError" in errors[recursion][1]
+    assert set(errors) == {stuck, recursion}
+    assert loaded == set(healthy), "the page in flight beside the stuck one was extracted again"
+    assert query(db, "SELECT status FROM fetch_queue WHERE url = ?", [stuck]) == [("refused",)]
+    assert query(db, "SELECT bytes > 5000000 FROM raw_pages WHERE url = ?", [stuck]) == [(True,)], \
+        "the raw page is kept, as for any page extraction gave up on"
+    assert meter.seconds < 40

@@ -1,0 +1,430 @@
+"""Faults: a run killed with SIGKILL in each phase, a full disk, a read-only database, two runs at
+once, an analyst's long-held read-only connection. Nothing is lost, nothing is loaded twice, the
+DuckDB file opens cleanly, and the next run completes the work.
+
+Killed runs are `wirecopy ingest` subprocesses (in their own session, so the extraction workers die
+with them) using the suite's Prefect server; a writer slot a killed run leaves taken is freed after.
+Each phase is detected by a handler that blocks, or a test-only hook (tests/hostile/hooks/), and
+every wait is bounded.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from feedkit import Item, article_page, rss2, story_paragraphs, write_feeds
+from hostile_kit import Meter, blocking, hard_deadline, kill_session, run_ingest, start_cli, wait_for
+from tasks import staging
+from wirecopy import cli
+from wirecopy.newsroom import Newsroom, Page
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+TABLES = ("feeds", "feed_polls", "feed_entries", "fetch_queue", "raw_pages", "page_errors", "articles", "stories")
+
+
+@pytest.fixture
+def fault_api(prefect_harness):
+    """The Prefect API the CLI runs use: the suite's harness server (starting one per CLI run would
+    cost ~15 s). A run killed while loading keeps the flows' `duckdb-writer` slot (a 300 s lease),
+    which would block later writers on this server: it is freed after each test."""
+    from hostile_kit import prefect_api_url
+
+    url = prefect_api_url()
+    yield url
+    reset_writer_slot(url)
+
+
+def writer_slots_taken(api_url: str) -> int:
+    """Active slots of the flows' `duckdb-writer` global concurrency limit on that Prefect server."""
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.exceptions import ObjectNotFound
+
+    with SyncPrefectClient(api_url) as client:
+        try:
+            return client.read_global_concurrency_limit_by_name("duckdb-writer").active_slots
+        except ObjectNotFound:
+            return 0
+
+
+def reset_writer_slot(api_url: str) -> None:
+    """Drop the limit (the next run recreates it): frees a slot a killed run never released."""
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.exceptions import ObjectNotFound
+
+    with SyncPrefectClient(api_url) as client:
+        try:
+            client.delete_global_concurrency_limit_by_name("duckdb-writer")
+        except ObjectNotFound:
+            pass
+
+
+@dataclass
+class Desk:
+    """Two outlets: A loaded by a first, healthy run; B's articles appear before the faulty run."""
+
+    room: Newsroom
+    tmp: Path
+    feeds: Path
+    db: Path
+    first: list[str]
+    second: list[str]
+
+    @property
+    def expected(self) -> set[str]:
+        return set(self.first) | set(self.second)
+
+    def publish_second(self, special: dict[int, object] | None = None) -> None:
+        """B lists four new articles; `special` replaces a page by index (a blocking handler...)."""
+        for i, url in enumerate(self.second):
+            path = url.removeprefix(self.room.base_url)
+            route = (special or {}).get(i) or Page(article_page(f"Second {i}", story_paragraphs(f"river barge {i}")))
+            self.room.add(path, route)
+        self.room.add("/b.xml", Page(rss2([Item(f"Barge {i}", u) for i, u in enumerate(self.second)]),
+                                     "application/rss+xml"))
+
+    def cli(self, api_url: str, **kwargs) -> subprocess.Popen:
+        return start_cli("ingest", "--feeds", str(self.feeds), "--db", str(self.db), cwd=self.tmp,
+                         api_url=api_url, **kwargs)
+
+
+def make_desk(room: Newsroom, tmp: Path, db: Path | None = None, **settings) -> Desk:
+    first = [room.add(f"/a/{i}", Page(article_page(f"First {i}", story_paragraphs(f"salt marsh {i}"))))
+             for i in range(3)]
+    room.add("/a.xml", Page(rss2([Item(f"Marsh {i}", u) for i, u in enumerate(first)]), "application/rss+xml"))
+    room.add("/b.xml", Page(rss2([]), "application/rss+xml"))
+    second = [room.url(f"/b/{i}") for i in range(4)]
+    feeds = write_feeds(tmp / "feeds.toml", [("Alpha", room.url("/a.xml")), ("Bravo", room.url("/b.xml"))],
+                        **settings)
+    desk = Desk(room=room, tmp=tmp, feeds=feeds, db=db or tmp / "w.duckdb", first=first, second=second)
+    run_ingest(desk.feeds, desk.db)
+    assert {r[0] for r in query_db(desk.db, "SELECT url FROM articles")} == set(first)
+    return desk
+
+
+def query_db(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def opens_cleanly(db: Path) -> dict[str, int]:
+    """Open read-only as an analyst would (replaying any WAL), count every table."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    finally:
+        con.close()
+
+
+def assert_complete(desk: Desk) -> int:
+    """Every article once, with its story; the queue done; nothing left staged. Returns articles lost."""
+    urls = [r[0] for r in query_db(desk.db, "SELECT url FROM articles")]
+    lost = len(desk.expected - set(urls))
+    assert sorted(urls) == sorted(desk.expected), "no article lost, none twice"
+    assert query_db(desk.db, "SELECT count(*) FROM articles WHERE story_id IS NULL "
+                             "OR story_id NOT IN (SELECT story_id FROM stories)") == [(0,)]
+    assert dict(query_db(desk.db, "SELECT status, count(*) FROM fetch_queue GROUP BY status")) == {"done": 7}
+    assert query_db(desk.db, "SELECT count(*), count(DISTINCT url) FROM raw_pages") == [(7, 7)]
+    assert query_db(desk.db, "SELECT count(*) FROM feed_entries") == [(7,)]
+    assert staging.complete_batches(desk.db.with_name(desk.db.name + ".staging")) == []
+    return lost
+
+
+# --- SIGKILL in each phase -----------------------------------------------------------------------
+
+
+def test_sigkill_while_fetching(newsroom, tmp_path, fault_api, hostile_case):
+    newsroom._server.socket.listen(128)
+    with hard_deadline(150), Meter() as meter:
+        desk = make_desk(newsroom, tmp_path)
+        entered, release = threading.Event(), threading.Event()
+        desk.publish_second({2: blocking(entered, release, article_page("Second 2", story_paragraphs("river barge 2")))})
+        proc = desk.cli(fault_api)
+        wait_for(entered.is_set, 90, "the blocked page fetch", proc)
+        kill_session(proc)
+        release.set()
+        after_kill = opens_cleanly(desk.db)
+        run_ingest(desk.feeds, desk.db)
+        lost = assert_complete(desk)
+    hostile_case("SIGKILL while fetching pages", f"killed (exit {proc.returncode}); file opened cleanly "
+                 f"({after_kill['articles']} articles); next run loaded 7/7, none twice",
+                 meter.seconds, meter.growth_mib, lost=lost)
+    assert proc.returncode == -9
+    assert after_kill["articles"] == 3
+
+
+def test_sigkill_while_extracting(newsroom, tmp_path, fault_api, hostile_case):
+    newsroom._server.socket.listen(128)
+    mark = tmp_path / "parked"
+    with hard_deadline(150), Meter() as meter:
+        desk = make_desk(newsroom, tmp_path)
+        desk.publish_second({1: Page(article_page("Second 1", story_paragraphs("river barge 1") + ["PARK-EXTRACTION"]))})
+        proc = desk.cli(fault_api, hook="extract", hook_file=mark)
+        wait_for(mark.exists, 90, "extraction of the parked page", proc)
+        kill_session(proc)
+        after_kill = opens_cleanly(desk.db)
+        run_ingest(desk.feeds, desk.db)
+        lost = assert_complete(desk)
+    hostile_case("SIGKILL while extracting", f"killed (exit {proc.returncode}) in the worker; file opened "
+                 f"cleanly; next run loaded 7/7, none twice", meter.seconds, meter.growth_mib, lost=lost)
+    assert proc.returncode == -9 and mark.read_text().startswith("extract")
+    assert after_kill["articles"] == 3
+
+
+def test_sigkill_while_loading(newsroom, tmp_path, fault_api, hostile_case):
+    newsroom._server.socket.listen(128)
+    mark = tmp_path / "parked"
+    with hard_deadline(150), Meter() as meter:
+        desk = make_desk(newsroom, tmp_path)
+        desk.publish_second()
+        proc = desk.cli(fault_api, hook="load", hook_file=mark)
+        wait_for(mark.exists, 90, "the load transaction", proc)
+        kill_session(proc)
+        leaked = writer_slots_taken(fault_api)
+        reset_writer_slot(fault_api)  # see the note below
+        after_kill = opens_cleanly(desk.db)
+        staged = staging.complete_batches(desk.db.with_name(desk.db.name + ".staging"))
+        run_ingest(desk.feeds, desk.db)
+        lost = assert_complete(desk)
+    # Reported, not asserted: the killed run still holds the Prefect `duckdb-writer` slot (lease of
+    # 300 s, flows/steps.py writer_slot), so every run against the same Prefect server fails as busy
+    # until the lease expires. Freed above so the next run shows what the files alone allow.
+    print(f"duckdb-writer slots still taken after the kill: {leaked}")
+    hostile_case("SIGKILL inside the load transaction", f"killed (exit {proc.returncode}); transaction gone, "
+                 f"file opened cleanly; {len(staged)} staged batches loaded by the next run: 7/7, none twice",
+                 meter.seconds, meter.growth_mib, lost=lost)
+    assert proc.returncode == -9 and mark.read_text().startswith("load")
+    assert after_kill["articles"] == 3 and after_kill["feed_entries"] == 3, "nothing of the open transaction"
+    assert staged, "the killed run's work was still staged"
+
+
+def test_sigkill_after_commit_before_cleanup(newsroom, tmp_path, fault_api, hostile_case):
+    newsroom._server.socket.listen(128)
+    mark = tmp_path / "parked"
+    with hard_deadline(150), Meter() as meter:
+        desk = make_desk(newsroom, tmp_path)
+        desk.publish_second()
+        proc = desk.cli(fault_api, hook="after-commit", hook_file=mark)
+        wait_for(mark.exists, 90, "the end of the load", proc)
+        kill_session(proc)
+        reset_writer_slot(fault_api)
+        after_kill = opens_cleanly(desk.db)
+        staged = staging.complete_batches(desk.db.with_name(desk.db.name + ".staging"))
+        run_ingest(desk.feeds, desk.db)  # loads the same batches a second time
+        after_next = opens_cleanly(desk.db)
+        lost = assert_complete(desk)
+    hostile_case("SIGKILL after commit, before staged batches are removed",
+                 f"{len(staged)} batches loaded twice: no row changed count", meter.seconds, meter.growth_mib,
+                 lost=lost)
+    assert proc.returncode == -9 and staged
+    assert after_kill["articles"] == 7
+    assert {t: after_next[t] for t in ("articles", "stories", "raw_pages", "feed_entries", "fetch_queue")} == \
+        {t: after_kill[t] for t in ("articles", "stories", "raw_pages", "feed_entries", "fetch_queue")}
+
+
+# --- disk full, read-only database -----------------------------------------------------------------
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 16 MiB tmpfs for the database folder (tests run as root: only a real full or read-only
+    filesystem stops root's writes; chmod would not)."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0755", "tmpfs", str(mnt)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a size-limited tmpfs here: {result.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(mnt)], capture_output=True)
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def fill(folder: Path, leave: int = 0) -> Path:
+    """Fill the filesystem holding `folder`, leaving about `leave` bytes free."""
+    filler = folder / "filler"
+    chunk = b"\0" * (64 * 1024)
+    with open(filler, "wb") as fh:
+        try:
+            while True:
+                fh.write(chunk)
+                fh.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    if leave:
+        os.truncate(filler, max(filler.stat().st_size - leave, 0))
+    return filler
+
+
+def run_cli_inprocess(capsys, desk: Desk) -> tuple[int, str]:
+    """`wirecopy ingest` in this process (cli.main: same code path, the harness's Prefect API).
+    Returns the exit code and the CLI's own last stderr line (Prefect's log lines come before it)."""
+    capsys.readouterr()
+    code = cli.main(["ingest", "--feeds", str(desk.feeds), "--db", str(desk.db)])
+    err = capsys.readouterr().err.strip().splitlines()
+    return code, err[-1] if err else ""
+
+
+def test_disk_full_fails_clearly_and_the_next_run_recovers(newsroom, tmp_path, small_tmpfs, capsys, hostile_case):
+    """The disk is full when the run starts: nothing can be staged, the run stops with one line."""
+    with hard_deadline(150), Meter() as meter:
+        desk = make_desk(newsroom, tmp_path, db=small_tmpfs / "w.duckdb")
+        desk.publish_second()
+        filler = fill(small_tmpfs)
+        code, err = run_cli_inprocess(capsys, desk)
+        filler.unlink()
+        during = opens_cleanly(desk.db)
+        run_ingest(desk.feeds, desk.db)
+        lost = assert_complete(desk)
+    hostile_case("disk full (16 MiB tmpfs filled up)", f"exit {code}: {err[:110]}; next run loaded 7/7",
+                 meter.seconds, meter.growth_mib, lost=lost)
+    assert code == 1
+    assert err.startswith("wirecopy: cannot write the staging area") and err.endswith("No space left on device"), err
+    assert during["articles"] == 3
+
+
+@pytest.mark.xfail(strict=True, reason="reported: tasks/store.py load_staged's ROLLBACK after a failed COMMIT raises "
+                   "TransactionException, which escapes instead of DatabaseError (traceback, no one-line reason)")
+def test_disk_full_while_loading_fails_clearly_and_keeps_the_staged_work(newsroom, tmp_path, small_tmpfs, capsys,
+                                                                         monkeypatch):
+    """The disk fills up once the run's work is staged, as the load begins."""
+    from tasks import store
+
+    real_load = store.load_staged
+    filled: list[Path] = []
+
+    def load_on_a_full_disk(db_path, staging_dir, **kwargs):
+        if staging.complete_batches(staging_dir) and not filled:
+            filled.append(fill(small_tmpfs))
+        return real_load(db_path, staging_dir, **kwargs)
+
+    with hard_deadline(150):
+        desk = make_desk(newsroom, tmp_path, db=small_tmpfs / "w.duckdb")
+        desk.publish_second()
+        monkeypatch.setattr(store, "load_staged", load_on_a_full_disk)
+        try:
+            code, err = run_cli_inprocess(capsys, desk)
+        finally:
+            monkeypatch.undo()
+            for filler in filled:
+                filler.unlink()
+        staged = staging.complete_batches(desk.db.with_name(desk.db.name + ".staging"))
+        during = opens_cleanly(desk.db)
+        fetched = len(newsroom.requests)
+        run_ingest(desk.feeds, desk.db)
+        refetched = [p for p, _ in newsroom.requests[fetched:] if p.startswith("/b/")]
+        assert_complete(desk)
+    assert code == 1
+    assert err.startswith("wirecopy: loading staged work into") and "No space left on device" in err, err
+    assert staged and during["articles"] == 3 and refetched == []
+
+
+def test_read_only_database_fails_clearly_and_the_next_run_recovers(newsroom, tmp_path, small_tmpfs, capsys,
+                                                                     hostile_case):
+    with hard_deadline(150), Meter() as meter:
+        desk = make_desk(newsroom, tmp_path, db=small_tmpfs / "w.duckdb")
+        desk.publish_second()
+        subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
+        try:
+            code, err = run_cli_inprocess(capsys, desk)
+            during = opens_cleanly(desk.db)
+        finally:
+            subprocess.run(["mount", "-o", "remount,rw", str(small_tmpfs)], check=True)
+        run_ingest(desk.feeds, desk.db)
+        lost = assert_complete(desk)
+    hostile_case("read-only database (its filesystem remounted ro)", f"exit {code}: {err[:100]}; next run loaded 7/7",
+                 meter.seconds, meter.growth_mib, lost=lost)
+    assert code == 1
+    assert err.startswith("wirecopy: cannot write the staging area") and err.endswith("Read-only file system"), err
+    assert during["articles"] == 3
+
+
+def test_immutable_database_file_fails_clearly_and_staged_work_is_loaded_next(newsroom, tmp_path, capsys,
+                                                                              hostile_case):
+    """The file alone read-only (chattr +i: even root cannot write it); its folder stays writable, so
+    the run's work is staged, and the next run loads it without fetching anything again."""
+    with hard_deadline(150), Meter() as meter:
+        desk = make_desk(newsroom, tmp_path)
+        desk.publish_second()
+        if subprocess.run(["chattr", "+i", str(desk.db)], capture_output=True).returncode != 0:
+            pytest.skip("chattr +i is not supported on this filesystem")
+        try:
+            code, err = run_cli_inprocess(capsys, desk)
+        finally:
+            subprocess.run(["chattr", "-i", str(desk.db)], check=True)
+        staged = staging.complete_batches(desk.db.with_name(desk.db.name + ".staging"))
+        fetched = len(newsroom.requests)
+        run_ingest(desk.feeds, desk.db)
+        refetched = [p for p, _ in newsroom.requests[fetched:] if p.startswith("/b/")]
+        lost = assert_complete(desk)
+    hostile_case("read-only database file (chattr +i)", f"exit {code}: {err[:100]}; {len(staged)} batches staged, "
+                 "loaded by the next run without refetching", meter.seconds, meter.growth_mib, lost=lost)
+    assert code == 1
+    assert err.startswith("wirecopy: cannot open database") and "w.duckdb" in err, err
+    assert staged and refetched == []
+
+
+# --- concurrency -------------------------------------------------------------------------------------
+
+
+def test_two_runs_at_once_lose_nothing_and_load_nothing_twice(newsroom, tmp_path, fault_api, hostile_case):
+    newsroom._server.socket.listen(128)
+    with hard_deadline(150), Meter() as meter:
+        desk = make_desk(newsroom, tmp_path)
+        desk.publish_second()
+        runs = [desk.cli(fault_api), desk.cli(fault_api)]
+        outputs = [proc.communicate(timeout=120) for proc in runs]
+        lost = assert_complete(desk)
+    codes = [proc.returncode for proc in runs]
+    hostile_case("two ingest runs at once", f"exits {codes}; 7/7 articles, each once", meter.seconds,
+                 meter.growth_mib, lost=lost)
+    assert codes == [0, 0], outputs
+
+
+def test_long_held_read_only_connection(newsroom, tmp_path, capsys, hostile_case):
+    """An analyst's read-only connection in another process: a run that cannot wait long enough
+    fails as busy with its work staged; one that can, waits and loads everything."""
+    reader_code = ("import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True); "
+                   "print('ready', flush=True); time.sleep(float(sys.argv[2]))")
+    with hard_deadline(150), Meter() as meter:
+        desk = make_desk(newsroom, tmp_path, db_wait_seconds=3)
+        desk.publish_second()
+        reader = subprocess.Popen([sys.executable, "-c", reader_code, str(desk.db), "600"], stdout=subprocess.PIPE,
+                                  text=True)
+        try:
+            assert reader.stdout.readline().strip() == "ready"
+            started = time.monotonic()
+            code, err = run_cli_inprocess(capsys, desk)
+            waited = time.monotonic() - started
+        finally:
+            reader.kill()
+            reader.wait()
+        staged = staging.complete_batches(desk.db.with_name(desk.db.name + ".staging"))
+
+        reader = subprocess.Popen([sys.executable, "-c", reader_code, str(desk.db), "2"], stdout=subprocess.PIPE,
+                                  text=True)
+        assert reader.stdout.readline().strip() == "ready"
+        code_after, _ = run_cli_inprocess(capsys, desk)  # waits up to 3 s: the reader leaves after 2 s
+        reader.wait(timeout=30)
+        lost = assert_complete(desk)
+    hostile_case("long-held read-only connection in another process",
+                 f"run with db_wait 3 s: exit {code} ({err[:60]}), work staged; run after it: exit {code_after}, "
+                 "7/7 loaded", meter.seconds, meter.growth_mib, lost=lost)
+    assert code == 1 and err.startswith("wirecopy: ") and ("busy" in err or "held" in err), err
+    assert staged, "the busy run's work waits in the staging area"
+    assert code_after == 0
+    assert waited < 60
