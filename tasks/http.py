@@ -156,7 +156,10 @@ async def fetch_url(client: httpx.AsyncClient, url: str, settings: Settings, *, 
     except RefusedAddress as exc:
         raise FetchFailed("refused", str(exc)) from None
     except httpx.TimeoutException as exc:
-        raise FetchFailed("timeout", f"{type(exc).__name__}: {exc or 'timed out'}") from None
+        detail = str(exc) or (  # httpx's read and connect timeouts carry no message
+            f"no connection within {settings.connect_timeout:g}s" if isinstance(exc, httpx.ConnectTimeout)
+            else f"no data for {settings.read_timeout:g}s" if isinstance(exc, httpx.ReadTimeout) else "timed out")
+        raise FetchFailed("timeout", f"{type(exc).__name__}: {detail}") from None
     except httpx.RemoteProtocolError as exc:
         raise FetchFailed("protocol", f"connection broke: {exc}") from None
     except httpx.InvalidURL as exc:
