@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import pytest
 
 import hostile_kit
-from hostile_kit import hard_deadline
+from hostile_kit import format_table, hard_deadline
 
 TEST_DEADLINE = 240  # seconds; every case's own bound is much tighter and asserted in the test
 
@@ -75,29 +75,6 @@ def hostile_case(request):
         row.survived = bool(passed)
 
 
-def _fmt_seconds(s: float | None) -> str:
-    return "-" if s is None else f"{s:.1f} s"
-
-
-def _fmt_mib(m: float | None) -> str:
-    return "-" if m is None else f"{m:.0f} MiB"
-
-
-def table_lines(cases: list[Case]) -> list[str]:
-    width = max([len(c.case) for c in cases] + [4])
-    owidth = min(max([len(c.outcome) for c in cases] + [7]), 90)
-    lines = [f"{'case':<{width}}  {'outcome':<{owidth}}  {'time':>8}  {'peak mem':>9}",
-             f"{'-' * width}  {'-' * owidth}  {'-' * 8}  {'-' * 9}"]
-    for c in cases:
-        outcome = c.outcome if c.survived else f"FAILED: {c.outcome}"
-        lines.append(f"{c.case:<{width}}  {outcome[:owidth]:<{owidth}}  {_fmt_seconds(c.seconds):>8}  "
-                     f"{_fmt_mib(c.peak_mib):>9}")
-    survived = sum(c.survived for c in cases)
-    lost = sum(c.lost for c in cases)
-    lines.append(f"{len(cases)} hostile cases, {survived} survived, {lost} articles lost")
-    return lines
-
-
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not CASES:
         return
@@ -107,5 +84,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             json.dump([asdict(c) for c in CASES], fh, indent=1)
     if config.option.verbose > 0 or os.environ.get("HOSTILE_REPORT_TABLE"):
         terminalreporter.section("hostile cases")
-        for line in table_lines(CASES):
+        for line in format_table([asdict(c) for c in CASES]):
             terminalreporter.write_line(line)

@@ -341,3 +341,29 @@ def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None
             raise AssertionError(f"the run ended (exit {proc.returncode}) before {what}:\n{out}\n{err[-3000:]}")
         time.sleep(0.02)
     raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+
+
+# --- the figures table --------------------------------------------------------------------------
+
+
+def format_table(cases: list[dict]) -> list[str]:
+    """case, outcome, time, peak memory; then `N hostile cases, N survived, N articles lost`."""
+    def secs(s: float | None) -> str:
+        return "-" if s is None else f"{s:.1f} s"
+
+    def mib(m: float | None) -> str:
+        return "-" if m is None else f"{m:.0f} MiB"
+
+    width = max([len(c["case"]) for c in cases] + [4])
+    owidth = min(max([len(c["outcome"]) for c in cases] + [7]), 100)
+    lines = [f"{'case':<{width}}  {'outcome':<{owidth}}  {'time':>8}  {'peak mem':>9}",
+             f"{'-' * width}  {'-' * owidth}  {'-' * 8}  {'-' * 9}"]
+    for c in cases:
+        outcome = c["outcome"] if c["survived"] else f"FAILED: {c['outcome']}"
+        if len(outcome) > owidth:
+            outcome = outcome[:owidth - 1] + "…"
+        lines.append(f"{c['case']:<{width}}  {outcome:<{owidth}}  {secs(c['seconds']):>8}  {mib(c['peak_mib']):>9}")
+    survived = sum(bool(c["survived"]) for c in cases)
+    lost = sum(c["lost"] for c in cases)
+    lines.append(f"{len(cases)} hostile cases, {survived} survived, {lost} articles lost")
+    return lines

@@ -279,6 +279,11 @@ def run_cli_inprocess(capsys, desk: Desk) -> tuple[int, str]:
     return code, err[-1] if err else ""
 
 
+def short(err: str, desk: Desk) -> str:
+    """The CLI's line for the figures table, without the temporary folder."""
+    return err.replace(str(desk.db.parent) + "/", "")
+
+
 def test_disk_full_fails_clearly_and_the_next_run_recovers(newsroom, tmp_path, small_tmpfs, capsys, hostile_case):
     """The disk is full when the run starts: nothing can be staged, the run stops with one line."""
     with hard_deadline(150), Meter() as meter:
@@ -290,7 +295,7 @@ def test_disk_full_fails_clearly_and_the_next_run_recovers(newsroom, tmp_path, s
         during = opens_cleanly(desk.db)
         run_ingest(desk.feeds, desk.db)
         lost = assert_complete(desk)
-    hostile_case("disk full (16 MiB tmpfs filled up)", f"exit {code}: {err[:110]}; next run loaded 7/7",
+    hostile_case("disk full (16 MiB tmpfs filled up)", f"exit {code}: {short(err, desk)}; next run loaded 7/7",
                  meter.seconds, meter.growth_mib, lost=lost)
     assert code == 1
     assert err.startswith("wirecopy: cannot write the staging area") and err.endswith("No space left on device"), err
@@ -346,7 +351,7 @@ def test_read_only_database_fails_clearly_and_the_next_run_recovers(newsroom, tm
             subprocess.run(["mount", "-o", "remount,rw", str(small_tmpfs)], check=True)
         run_ingest(desk.feeds, desk.db)
         lost = assert_complete(desk)
-    hostile_case("read-only database (its filesystem remounted ro)", f"exit {code}: {err[:100]}; next run loaded 7/7",
+    hostile_case("read-only database (its filesystem remounted ro)", f"exit {code}: {short(err, desk)}; next run loaded 7/7",
                  meter.seconds, meter.growth_mib, lost=lost)
     assert code == 1
     assert err.startswith("wirecopy: cannot write the staging area") and err.endswith("Read-only file system"), err
@@ -371,7 +376,7 @@ def test_immutable_database_file_fails_clearly_and_staged_work_is_loaded_next(ne
         run_ingest(desk.feeds, desk.db)
         refetched = [p for p, _ in newsroom.requests[fetched:] if p.startswith("/b/")]
         lost = assert_complete(desk)
-    hostile_case("read-only database file (chattr +i)", f"exit {code}: {err[:100]}; {len(staged)} batches staged, "
+    hostile_case("read-only database file (chattr +i)", f"exit {code}: {short(err, desk)}; {len(staged)} batches staged, "
                  "loaded by the next run without refetching", meter.seconds, meter.growth_mib, lost=lost)
     assert code == 1
     assert err.startswith("wirecopy: cannot open database") and "w.duckdb" in err, err
@@ -422,7 +427,7 @@ def test_long_held_read_only_connection(newsroom, tmp_path, capsys, hostile_case
         reader.wait(timeout=30)
         lost = assert_complete(desk)
     hostile_case("long-held read-only connection in another process",
-                 f"run with db_wait 3 s: exit {code} ({err[:60]}), work staged; run after it: exit {code_after}, "
+                 f"db_wait 3 s: exit {code} ({short(err, desk)}), work staged; next run: exit {code_after}, "
                  "7/7 loaded", meter.seconds, meter.growth_mib, lost=lost)
     assert code == 1 and err.startswith("wirecopy: ") and ("busy" in err or "held" in err), err
     assert staged, "the busy run's work waits in the staging area"
