@@ -20,6 +20,8 @@ from tasks import dedup, staging
 from tasks.feeds import FeedState
 
 MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+ROW_GROUP_SIZE = 2048  # rows in a row group this process writes (DuckDB's default: 122,880)
+LOAD_GROUP_BATCHES = 10  # staged batches merged per transaction (about 500 pages)
 
 
 class DatabaseBusy(Exception):
@@ -78,9 +80,10 @@ def connect(db_path: Path, *, read_only: bool = False, wait_seconds: float = 0.0
     delay = 0.1
     while True:
         try:
-            if not read_only:
-                db_path.parent.mkdir(parents=True, exist_ok=True)
-            return duckdb.connect(str(db_path), read_only=read_only)
+            if read_only:
+                return duckdb.connect(str(db_path), read_only=True)
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            return _open_for_writing(db_path)
         except duckdb.IOException as exc:
             if not _is_lock_conflict(exc):
                 raise DatabaseError(f"cannot open database {db_path}: {exc}") from None
@@ -92,6 +95,24 @@ def connect(db_path: Path, *, read_only: bool = False, wait_seconds: float = 0.0
             raise DatabaseError(f"cannot open database {db_path}: {exc}") from None
         time.sleep(delay)
         delay = min(delay * 2, 2.0)
+
+
+def _open_for_writing(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection whose new row groups hold ROW_GROUP_SIZE rows.
+
+    A checkpoint rewrites a table's last, partly filled row group whole. With DuckDB's default
+    size that is up to 122,880 raw pages, gigabytes of blobs read into memory, so every load cost
+    more than the one before it. The size is an ATTACH option and holds for this connection only.
+    """
+    con = duckdb.connect()
+    try:
+        path = str(db_path).replace("'", "''")
+        con.execute(f"ATTACH '{path}' AS wirecopy (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+        con.execute("USE wirecopy")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def check_openable(db_path: Path) -> None:
@@ -159,8 +180,11 @@ class LoadSummary:
     dedup_seconds: float = 0.0  # of which assigning stories
 
 
-def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float) -> LoadSummary:
-    """Merge every completed staging batch in one transaction, then delete the batches.
+def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float,
+                group_batches: int = LOAD_GROUP_BATCHES) -> LoadSummary:
+    """Merge every completed staging batch, oldest first, and delete the batches: each group of
+    up to `group_batches` batches in one transaction (stories assigned in it too), deleted once
+    committed, so the memory a load takes does not grow with the backlog.
 
     Merges are keyed on natural keys, so a batch loaded twice (a crash between commit and
     delete) changes nothing.
@@ -173,29 +197,37 @@ def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float) -> Loa
         summary.seconds = time.perf_counter() - started
         return summary
     with writer(db_path, wait_seconds=wait_seconds) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for table in staging.TABLES:
-                files = staging.batch_files(batches, table)
-                if not files:
-                    continue
-                con.execute(f"CREATE OR REPLACE TEMP TABLE staged_{table} AS "
-                            "SELECT * FROM read_parquet($files, union_by_name = true)", {"files": files})
-                con.execute(sql(f"merge_{table}"))
-                if table == "articles":
-                    summary.articles = con.execute("SELECT count(*) FROM merge_articles").fetchone()[0]
-                    ids = [r[0] for r in con.execute("SELECT article_id FROM articles_needing_story").fetchall()]
-                    summary.articles_new_or_changed = len(ids)
-                    dedup_started = time.perf_counter()
-                    dedup.assign_stories(con, ids)
-                    summary.dedup_seconds = time.perf_counter() - dedup_started
-            con.execute("COMMIT")
-        except duckdb.Error as exc:
-            con.execute("ROLLBACK")
-            raise DatabaseError(f"loading staged work into {db_path} failed: {exc}") from None
-    staging.remove_batches(batches)
+        for i in range(0, len(batches), group_batches):
+            group = batches[i:i + group_batches]
+            _merge_batches(con, db_path, group, summary)
+            staging.remove_batches(group)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _merge_batches(con: duckdb.DuckDBPyConnection, db_path: Path, batches: list[Path],
+                   summary: LoadSummary) -> None:
+    """Merge these staged batches and assign stories to their new articles, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in staging.TABLES:
+            files = staging.batch_files(batches, table)
+            if not files:
+                continue
+            con.execute(f"CREATE OR REPLACE TEMP TABLE staged_{table} AS "
+                        "SELECT * FROM read_parquet($files, union_by_name = true)", {"files": files})
+            con.execute(sql(f"merge_{table}"))
+            if table == "articles":
+                summary.articles += con.execute("SELECT count(*) FROM merge_articles").fetchone()[0]
+                ids = [r[0] for r in con.execute("SELECT article_id FROM articles_needing_story").fetchall()]
+                summary.articles_new_or_changed += len(ids)
+                dedup_started = time.perf_counter()
+                dedup.assign_stories(con, ids)
+                summary.dedup_seconds += time.perf_counter() - dedup_started
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise DatabaseError(f"loading staged work into {db_path} failed: {exc}") from None
 
 
 def read_feed_states(con: duckdb.DuckDBPyConnection | None) -> dict[str, FeedState]:
