@@ -10,7 +10,7 @@ import multiprocessing
 import threading
 import time
 import zlib
-from collections import defaultdict
+from collections import defaultdict, deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -86,10 +86,56 @@ def article_row(item: FetchItem, article: dict, fetched_at: datetime) -> dict:
                                            "wire_service", "site_name", "description", "page_url")})
 
 
+class _Slots:
+    """A count of idle workers that every batch's event loop can wait on (batch tasks run their
+    loops in different threads). A waiter is woken by the release itself, so a worker that
+    finishes gets its next page at once, not at the waiter's next poll."""
+
+    def __init__(self, n: int) -> None:
+        self._lock = threading.Lock()
+        self._free = n
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = deque()
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return
+            waiter = loop.create_future()
+            self._waiters.append((loop, waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            with self._lock:
+                if (loop, waiter) in self._waiters:
+                    self._waiters.remove((loop, waiter))  # not granted: nothing to give back
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # granted just before the cancellation
+            raise
+
+    def release(self) -> None:
+        with self._lock:
+            while self._waiters:
+                loop, waiter = self._waiters.popleft()
+                try:
+                    loop.call_soon_threadsafe(self._grant, waiter)
+                    return
+                except RuntimeError:  # that batch's loop has closed
+                    continue
+            self._free += 1
+
+    def _grant(self, waiter: asyncio.Future) -> None:
+        if waiter.cancelled():
+            self.release()  # its page gave up waiting: pass the worker on
+        else:
+            waiter.set_result(None)
+
+
 _pool_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
-_pool_slots: threading.BoundedSemaphore | None = None  # idle workers of _pool
+_pool_slots: _Slots | None = None  # idle workers of _pool
 _pool_warm: list[Future] = []  # one start-up job per worker of _pool
 
 
@@ -107,7 +153,7 @@ def extraction_pool(workers: int) -> Executor | None:
     return _pool_state(workers)[0]
 
 
-def _pool_state(workers: int) -> tuple[ProcessPoolExecutor | None, threading.BoundedSemaphore | None, list[Future]]:
+def _pool_state(workers: int) -> tuple[ProcessPoolExecutor | None, _Slots | None, list[Future]]:
     """The shared pool, a semaphore counting its idle workers, and its workers' start-up jobs."""
     global _pool, _pool_size, _pool_slots, _pool_warm
     if workers <= 0 or multiprocessing.current_process().daemon:
@@ -119,7 +165,7 @@ def _pool_state(workers: int) -> tuple[ProcessPoolExecutor | None, threading.Bou
             _pool = ProcessPoolExecutor(max_workers=workers, initializer=_warm_worker,
                                         mp_context=multiprocessing.get_context("spawn"))
             _pool_size = workers
-            _pool_slots = threading.BoundedSemaphore(workers)
+            _pool_slots = _Slots(workers)
             _pool_warm = [_pool.submit(_started, 0.2) for _ in range(workers)]
         return _pool, _pool_slots, _pool_warm
 
@@ -165,8 +211,7 @@ async def _extract(args: tuple, settings: Settings) -> tuple[bytes, dict | None,
             return await asyncio.to_thread(extract_page, *args)
         if not all(f.done() for f in warm):
             await asyncio.wait([asyncio.wrap_future(f) for f in warm])
-        while not slots.acquire(blocking=False):
-            await asyncio.sleep(0.02)
+        await slots.acquire()
         try:
             if pool is not _pool:
                 continue  # replaced while this page waited for a worker
