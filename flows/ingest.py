@@ -11,6 +11,7 @@ from prefect.artifacts import create_table_artifact
 
 from flows.runner import task_runner
 from flows.steps import fetch_and_extract, flush_leftovers, load_staged, plan_run, poll_feeds, run_batches
+from tasks import pages
 from wirecopy.settings import load_feeds, load_settings
 
 
@@ -59,6 +60,7 @@ def ingest(feeds_path: str | None = None, db_path: str | None = None,
     batches = [(todo[i:i + settings.batch_size], settings) for i in range(0, len(todo), settings.batch_size)]
     clock = time.perf_counter()
     fetched = run_batches(fetch_and_extract, batches, settings)
+    pages.shutdown_pool()
     steps["fetch and extract"] = {"call": time.perf_counter() - clock, "fetch busy": fetched.fetch_seconds,
                                   "extract busy": fetched.extract_seconds, "stage": fetched.stage_seconds}
     clock = time.perf_counter()

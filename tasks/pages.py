@@ -180,6 +180,16 @@ def _reset_pool(broken: Executor | None = None) -> None:
             _pool = None
 
 
+def shutdown_pool() -> None:
+    """Stop the extraction workers once a run's pages are done, so the memory they hold (a
+    trafilatura and a language model each) is free for the load; the next batch starts new ones."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
 def _kill_pool(pool: ProcessPoolExecutor) -> None:
     """Stop a pool whose worker is stuck: lxml and trafilatura can spend minutes in C code on a
     hostile page, where only ending the process stops them. Pages extracting beside it see
