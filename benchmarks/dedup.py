@@ -1,0 +1,301 @@
+"""Story dedup on the synthetic syndication corpus, and the incremental cost of assign_stories.
+
+    .venv/bin/python benchmarks/dedup.py /work/shared/corpus/fundus-en-dev [--skip-cost] [--sizes 10000 100000]
+
+Quality: the corpus of benchmarks/synth_corpus.py is ingested as the loader does (a fresh DuckDB
+file, migrations, `articles` rows, `dedup.assign_stories` per batch in publication order) and
+story_id is scored against the labels (pairwise precision / recall, B-cubed F1) beside two
+baselines on the same corpus: an exact hash of the normalised text, and datasketch MinHash LSH
+(128 permutations) at Jaccard 0.5 on word 5-shingles. Per-kind lines show which copies are missed
+and which negatives are wrongly merged. `rebuild_stories` must reproduce the partition.
+
+Cost: synthetic wire stories with copies and negatives (about a thousand articles a day) are
+bulk-inserted (Arrow) and indexed through assign_stories in big batches; then the next 1,000
+articles to arrive are assigned against the 10,000 and against the 100,000 stored before them
+(timed in a transaction that is rolled back; best of three runs after a warm-up).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from itertools import combinations
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from datasketch import MinHash, MinHashLSH
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synth_corpus import Article, build_corpus, scale_corpus  # noqa: E402
+from tasks import dedup  # noqa: E402
+from tasks.store import apply_migrations  # noqa: E402
+from tasks.wire import detect_wire  # noqa: E402
+
+COPY_KINDS = ("wire", "full", "trimmed", "teaser", "earlier", "later")
+NEGATIVE_KINDS = ("followup", "same-event", "own")
+
+
+def arrow_rows(articles: list[Article], detect: bool) -> pa.Table:
+    """Rows as the loader stores them; `detect=False` takes the generator's wire label instead of
+    running tasks.wire.detect_wire (the bulk cost setup measures dedup, not extraction)."""
+    ts = pa.timestamp("us", "UTC")
+    return pa.table({
+        "article_id": [a.article_id for a in articles], "url": [a.url for a in articles],
+        "outlet": [a.outlet for a in articles], "title": [a.title for a in articles],
+        "published_at": pa.array([a.published_at for a in articles], ts),
+        "fetched_at": pa.array([a.published_at for a in articles], ts),
+        "text": [a.text for a in articles],
+        "wire_service": [detect_wire(a.text, title=a.title, url=a.url) if detect else a.wire for a in articles],
+        "extracted_at": pa.array([a.published_at for a in articles], ts),
+    })
+
+
+def insert(con: duckdb.DuckDBPyConnection, articles: list[Article], detect: bool = True) -> None:
+    con.register("new_articles", arrow_rows(articles, detect))
+    con.execute("INSERT INTO articles BY NAME SELECT * FROM new_articles")
+    con.unregister("new_articles")
+
+
+def ingest(con: duckdb.DuckDBPyConnection, articles: list[Article], batch: int) -> None:
+    """Load in publication order, one transaction per batch, as the loader does."""
+    for start in range(0, len(articles), batch):
+        part = articles[start:start + batch]
+        con.execute("BEGIN TRANSACTION")
+        insert(con, part)
+        dedup.assign_stories(con, [a.article_id for a in part])
+        con.execute("COMMIT")
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+def pairs_of(clusters: dict[str, str]) -> set[tuple[str, str]]:
+    groups = defaultdict(list)
+    for item, cluster in clusters.items():
+        groups[cluster].append(item)
+    return {p for members in groups.values() for p in combinations(sorted(members), 2)}
+
+
+def counts(pred: dict[str, str], gold: dict[str, str]) -> Counter:
+    """Pair counts and B-cubed sums of one corpus, to pool over corpora."""
+    p, g = pairs_of(pred), pairs_of(gold)
+    size_p, size_g = Counter(pred.values()), Counter(gold.values())
+    both = Counter((pred[i], gold[i]) for i in gold)
+    return Counter({
+        "tp": len(p & g), "predicted": len(p), "gold": len(g), "items": len(gold),
+        "b3_precision": sum(both[(pred[i], gold[i])] / size_p[pred[i]] for i in gold),
+        "b3_recall": sum(both[(pred[i], gold[i])] / size_g[gold[i]] for i in gold),
+    })
+
+
+def scores(c: Counter) -> str:
+    """Pairwise precision and recall, and B-cubed F1 ('n/a' precision when no pair is predicted)."""
+    precision = f"{c['tp'] / c['predicted']:9.3f}" if c["predicted"] else f"{'n/a':>9}"
+    bp, br = c["b3_precision"] / c["items"], c["b3_recall"] / c["items"]
+    return f"{precision} {c['tp'] / c['gold']:7.3f} {2 * bp * br / (bp + br):7.3f}"
+
+
+def by_kind(pred: dict[str, str], articles: list[Article]) -> Counter:
+    """Per kind: gold pairs of copies found, and negatives merged with another story."""
+    gold = {a.article_id: a.story for a in articles}
+    kind = {a.article_id: a.kind for a in articles}
+    c = Counter()
+    for a, b in pairs_of(gold):
+        for k in {kind[a], kind[b]}:
+            c[(k, "pairs")] += 1
+            c[(k, "found")] += pred[a] == pred[b]
+    stories_in = defaultdict(set)
+    for a in articles:
+        stories_in[pred[a.article_id]].add(a.story)
+    for a in articles:
+        if a.kind in NEGATIVE_KINDS:
+            c[(a.kind, "articles")] += 1
+            c[(a.kind, "merged")] += len(stories_in[pred[a.article_id]]) > 1
+    return c
+
+
+def kind_lines(c: Counter) -> list[str]:
+    lines = [f"  {k:10} pair recall {c[(k, 'found')] / c[(k, 'pairs')]:.3f} ({c[(k, 'pairs')]} pairs)"
+             for k in COPY_KINDS if c[(k, "pairs")]]
+    lines += [f"  {k:10} wrongly merged {c[(k, 'merged')]}/{c[(k, 'articles')]}" for k in NEGATIVE_KINDS]
+    return lines
+
+
+# --- baselines -------------------------------------------------------------------------------
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def exact_hash(articles: list[Article]) -> dict[str, str]:
+    return {a.article_id: hashlib.sha1(" ".join(_words(a.text)).encode()).hexdigest() for a in articles}
+
+
+def minhash_lsh(articles: list[Article]) -> dict[str, str]:
+    """datasketch MinHash LSH at Jaccard 0.5 on word 5-shingles, candidates kept at est. Jaccard >= 0.5."""
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    sigs = {}
+    for a in articles:
+        w = _words(a.text)
+        m = MinHash(num_perm=128)
+        m.update_batch([" ".join(w[i:i + 5]).encode() for i in range(max(len(w) - 4, 1))])
+        sigs[a.article_id] = m
+        lsh.insert(a.article_id, m)
+    parent = {i: i for i in sigs}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, m in sigs.items():
+        for j in lsh.query(m):
+            if i < j and m.jaccard(sigs[j]) >= 0.5:
+                parent[root(i)] = root(j)
+    return {i: root(i) for i in sigs}
+
+
+def quality(fundus_dir: Path, batch: int, seeds: list[int]) -> None:
+    methods = ("wirecopy (story_id)", "exact hash of normalised text", "MinHash LSH, Jaccard 0.5, word 5-shingles")
+    pooled = {m: Counter() for m in methods}
+    kinds, agree, sizes, seconds = Counter(), True, Counter(), 0.0
+    for seed in seeds:
+        articles = sorted(build_corpus(fundus_dir, seed), key=lambda a: (a.published_at, a.article_id))
+        gold = {a.article_id: a.story for a in articles}
+        sizes.update({"articles": len(articles), "stories": len(set(gold.values())), "pairs": len(pairs_of(gold))})
+        sizes.update(Counter(a.kind for a in articles))
+        with tempfile.TemporaryDirectory() as tmp:
+            con = duckdb.connect(str(Path(tmp) / "synth.duckdb"))
+            apply_migrations(con)
+            t0 = time.perf_counter()
+            ingest(con, articles, batch)
+            seconds += time.perf_counter() - t0
+            pred = dict(con.execute("SELECT article_id, story_id FROM articles").fetchall())
+            con.execute("BEGIN TRANSACTION")
+            dedup.rebuild_stories(con)
+            con.execute("COMMIT")
+            rebuilt = dict(con.execute("SELECT article_id, story_id FROM articles").fetchall())
+            agree &= pairs_of(pred) == pairs_of(rebuilt)
+            con.close()
+        for name, clusters in zip(methods, (pred, exact_hash(articles), minhash_lsh(articles))):
+            pooled[name] += counts(clusters, gold)
+        kinds += by_kind(pred, articles)
+    print(f"Synthetic corpus, seeds {', '.join(map(str, seeds))}: {sizes['articles']} articles, "
+          f"{sizes['stories']} stories, {sizes['pairs']} gold pairs; kinds: "
+          + ", ".join(f"{k} {sizes[k]}" for k in (*COPY_KINDS, *NEGATIVE_KINDS)))
+    print(f"ingest with assign_stories in batches of {batch}: {seconds:.1f}s in all")
+    print()
+    print(f"{'method (pooled over seeds)':44} {'precision':>9} {'recall':>7} {'B3 F1':>7}")
+    for name in methods:
+        print(f"{name:44} {scores(pooled[name])}")
+    print("wirecopy by kind:")
+    print("\n".join(kind_lines(kinds)))
+    print(f"rebuild_stories agrees with incremental (same partition): {'yes' if agree else 'no'}")
+
+
+# --- cost ------------------------------------------------------------------------------------
+
+def _status_mb(field: str) -> float:
+    return int(re.search(rf"{field}:\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) / 1024
+
+
+_earlier_peaks = [0.0]
+
+
+def peak_rss_mb() -> float:
+    """Peak RSS of the process so far (Linux VmHWM, including the marks reset below)."""
+    return max(_status_mb("VmHWM"), *_earlier_peaks)
+
+
+def reset_peak_rss() -> float:
+    """Reset the kernel's peak-RSS mark to time one step; returns the current RSS in MB."""
+    _earlier_peaks.append(_status_mb("VmHWM"))
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_mb("VmRSS")
+
+
+def index_stored(con: duckdb.DuckDBPyConnection, articles: list[Article], batch: int = 10_000) -> float:
+    t0 = time.perf_counter()
+    con.execute("BEGIN TRANSACTION")
+    insert(con, articles, detect=False)
+    con.execute("COMMIT")
+    ids = [a.article_id for a in articles]
+    for start in range(0, len(ids), batch):
+        con.execute("BEGIN TRANSACTION")
+        dedup.assign_stories(con, ids[start:start + batch])
+        con.execute("COMMIT")
+    return time.perf_counter() - t0
+
+
+def assign_new(con: duckdb.DuckDBPyConnection, new: list[Article]) -> tuple[float, int, float, float]:
+    """Seconds to assign the new articles (rolled back after), how many joined a story, and the
+    RSS before and at its peak during the assignment (MB)."""
+    con.execute("BEGIN TRANSACTION")
+    insert(con, new, detect=False)
+    rss = reset_peak_rss()
+    t0 = time.perf_counter()
+    dedup.assign_stories(con, [a.article_id for a in new])
+    seconds = time.perf_counter() - t0
+    peak = _status_mb("VmHWM")
+    joined = con.execute("""SELECT count(*) FROM articles a JOIN stories s USING (story_id)
+                            WHERE a.article_id IN (SELECT unnest($ids)) AND s.article_count > 1""",
+                         {"ids": [a.article_id for a in new]}).fetchone()[0]
+    con.execute("ROLLBACK")
+    return seconds, joined, rss, peak
+
+
+def cost(fundus_dir: Path, sizes: list[int], n_new: int) -> None:
+    t0 = time.perf_counter()
+    corpus = scale_corpus(fundus_dir, stories=int((max(sizes) + n_new) / 4.0))
+    corpus.sort(key=lambda a: (a.published_at, a.article_id))
+    assert len(corpus) >= max(sizes) + n_new, "scale corpus too small"
+    days = (corpus[max(sizes)].published_at - corpus[0].published_at).days
+    print(f"\nIncremental cost: {len(corpus):,} synthetic articles ({days} days of wire stories, copies and "
+          f"negatives) generated in {time.perf_counter() - t0:.0f}s")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        con = duckdb.connect(str(Path(tmp) / "scale.duckdb"))
+        apply_migrations(con)
+        have = 0
+        for size in sizes:
+            setup = index_stored(con, corpus[have:size])
+            have = size
+            new = corpus[size:size + n_new]  # the next articles to arrive
+            assign_new(con, new)  # warm-up (token cache, DuckDB's first-query costs)
+            runs = [assign_new(con, new) for _ in range(3)]
+            seconds, joined, rss, peak = min(runs)
+            results.append(seconds)
+            postings = con.execute("SELECT count(*) FROM story_postings").fetchone()[0]
+            con.execute("CHECKPOINT")
+            db_mb = (Path(tmp) / "scale.duckdb").stat().st_size / 2**20
+            print(f"  {n_new} new vs {size:>7,} stored: {seconds:6.2f}s (runs: "
+                  f"{', '.join(f'{r[0]:.2f}' for r in runs)}), RSS {rss:.0f} MB before, "
+                  f"peak {peak:.0f} MB during ({joined} joined a story; stored index built in {setup:.0f}s, "
+                  f"{postings:,} postings, database file {db_mb:.0f} MB)")
+        con.close()
+    print(f"  ratio {sizes[-1]:,} / {sizes[0]:,} stored: {results[-1] / results[0]:.2f}x (target < 1.5x)")
+    print(f"  peak RSS of the whole run (generated corpus, DuckDB cache, index build): {peak_rss_mb():.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("fundus_dir", type=Path)
+    parser.add_argument("--batch", type=int, default=100, help="articles per load transaction (quality run)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--new", type=int, default=1000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9], help="synthetic corpora to pool")
+    parser.add_argument("--skip-cost", action="store_true")
+    args = parser.parse_args()
+    quality(args.fundus_dir, args.batch, args.seeds)
+    if not args.skip_cost:
+        cost(args.fundus_dir, args.sizes, args.new)
+
+
+if __name__ == "__main__":
+    main()
