@@ -57,3 +57,17 @@ def test_status_lists_one_line_per_feed(tmp_path):
     assert len(lines) == 2
     assert lines[0].startswith("Alpha\thttp://127.0.0.1/a.xml") and "status 200" in lines[0]
     assert "status 500" in lines[1] and "failures 3" in lines[1]
+
+
+def test_demo_ingests_the_bundled_newsroom_offline_and_ties_wire_copies_together(tmp_path):
+    db = tmp_path / "demo.duckdb"
+    result = wirecopy("demo", "--db", str(db), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "12 articles in 9 stories" in result.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        pickup = con.execute("SELECT wire_service, outlet_count FROM story_pickup "
+                             "WHERE outlet_count > 1 ORDER BY outlet_count DESC").fetchall()
+    finally:
+        con.close()
+    assert pickup == [("Reuters", 3), ("AP", 2)]
