@@ -63,7 +63,8 @@ def writer_slot(wait_seconds: float) -> Iterator[None]:
         yield
         return
     ensure_writer_limit()
-    slot = concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=wait_seconds, strict=True)
+    # A short lease: a run killed while loading frees the slot in 60 s (the server's minimum), not 300 s.
+    slot = concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=wait_seconds, strict=True, lease_duration=60)
     try:
         slot.__enter__()
     except TimeoutError:

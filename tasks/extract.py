@@ -111,7 +111,7 @@ def _read_json_ld(tree: HtmlElement) -> list[dict]:
         oversized = len(script.text or "") > _JSON_LD_MAX_CHARS
         try:
             data = json.loads(script.text or "", strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # broken, or nested past Python's stack
             if oversized:
                 script.getparent().remove(script)
             continue

@@ -63,10 +63,19 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
             con.execute("COMMIT")
         except Exception:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         applied.append(name)
     return applied
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open: a failed COMMIT (disk full) has ended it already,
+    and a second error must not hide the first."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def _is_lock_conflict(exc: Exception) -> bool:
@@ -226,7 +235,7 @@ def _merge_batches(con: duckdb.DuckDBPyConnection, db_path: Path, batches: list[
                 summary.dedup_seconds += time.perf_counter() - dedup_started
         con.execute("COMMIT")
     except duckdb.Error as exc:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise DatabaseError(f"loading staged work into {db_path} failed: {exc}") from None
 
 

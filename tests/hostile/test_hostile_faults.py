@@ -302,8 +302,6 @@ def test_disk_full_fails_clearly_and_the_next_run_recovers(newsroom, tmp_path, s
     assert during["articles"] == 3
 
 
-@pytest.mark.xfail(strict=True, reason="reported: tasks/store.py load_staged's ROLLBACK after a failed COMMIT raises "
-                   "TransactionException, which escapes instead of DatabaseError (traceback, no one-line reason)")
 def test_disk_full_while_loading_fails_clearly_and_keeps_the_staged_work(newsroom, tmp_path, small_tmpfs, capsys,
                                                                          monkeypatch):
     """The disk fills up once the run's work is staged, as the load begins."""
