@@ -321,14 +321,18 @@ def build_corpus(fundus_dir: Path, seed: int = 7) -> list[Article]:
 
 
 def scale_corpus(fundus_dir: Path, stories: int, seed: int = 11) -> list[Article]:
-    """Synthetic wire stories (Markov bodies) with copies and negatives, for the cost benchmark."""
+    """Synthetic wire stories (Markov bodies) with copies and negatives, for the cost benchmark.
+
+    One story every 14 minutes: about 500 articles a day, so that 10,000 stored articles already
+    span more than dedup's 14-day candidate window and a larger store only adds older articles.
+    """
     rng = random.Random(seed)
     markov = Markov([p for _, ps in load_bodies(fundus_dir) for p in ps if _english(p)], rng)
     b = Builder(rng, markov, n_outlets=40)
     t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
     for i in range(stories):
         paras = [markov.paragraph() for _ in range(rng.randint(6, 14))]
-        b.wire_story(f"s{seed}-{i:06d}", markov.title(), paras, t0 + timedelta(minutes=7 * i), rng.randint(1, 4))
+        b.wire_story(f"s{seed}-{i:06d}", markov.title(), paras, t0 + timedelta(minutes=14 * i), rng.randint(1, 4))
     return b.articles
 
 

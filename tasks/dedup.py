@@ -403,25 +403,28 @@ def _candidates(con: duckdb.DuckDBPyConnection, docs: list[_Doc], doc_ids: np.nd
         if day - groups[-1][-1][0] > WINDOW_DAYS:
             groups.append([])
         groups[-1].append((day, doc_id))
-    pairs = []
+    con.execute("CREATE OR REPLACE TEMP TABLE dedup_hits (qd BIGINT, cd BIGINT, shared BIGINT)")
     for group in groups:
         with _Registered(con, dedup_group=pa.table({"doc_id": pa.array([d for _, d in group], pa.int64())})):
-            pairs += con.execute(
-                """WITH q AS (SELECT h, doc_id, day FROM story_postings
+            con.execute(
+                """INSERT INTO dedup_hits
+                   WITH q AS (SELECT h, doc_id, day FROM story_postings
                               WHERE doc_id BETWEEN $first AND $last
-                                AND doc_id IN (SELECT doc_id FROM dedup_group)),
-                   hits AS (
-                       SELECT q.doc_id AS qd, p.doc_id AS cd, count(*) AS shared
-                       FROM q JOIN story_postings p ON p.h = q.h
-                       WHERE p.day BETWEEN $lo AND $hi AND abs(p.day - q.day) <= $window AND p.doc_id <> q.doc_id
-                         AND NOT (p.doc_id BETWEEN $first AND $last AND p.doc_id < q.doc_id)
-                       GROUP BY ALL HAVING count(*) >= $min_shared)
-                   SELECT dq.article_id, dc.article_id
-                   FROM hits JOIN story_docs dq ON dq.doc_id = hits.qd JOIN story_docs dc ON dc.doc_id = hits.cd
-                   WHERE hits.shared >= $fraction * least(dq.n_samples, dc.n_samples)""",
+                                AND doc_id IN (SELECT doc_id FROM dedup_group))
+                   SELECT q.doc_id, p.doc_id, count(*)
+                   FROM q JOIN story_postings p ON p.h = q.h
+                   WHERE p.day BETWEEN $lo AND $hi AND abs(p.day - q.day) <= $window AND p.doc_id <> q.doc_id
+                     AND NOT (p.doc_id BETWEEN $first AND $last AND p.doc_id < q.doc_id)
+                   GROUP BY ALL HAVING count(*) >= $min_shared""",
                 {"first": first, "last": last, "lo": group[0][0] - WINDOW_DAYS, "hi": group[-1][0] + WINDOW_DAYS,
-                 "window": WINDOW_DAYS, "min_shared": MIN_SHARED_SAMPLES, "fraction": MIN_SAMPLE_FRACTION},
-            ).fetchall()
+                 "window": WINDOW_DAYS, "min_shared": MIN_SHARED_SAMPLES},
+            )
+    pairs = con.execute(
+        """SELECT dq.article_id, dc.article_id
+           FROM dedup_hits h JOIN story_docs dq ON dq.doc_id = h.qd JOIN story_docs dc ON dc.doc_id = h.cd
+           WHERE h.shared >= $fraction * least(dq.n_samples, dc.n_samples)""",
+        {"fraction": MIN_SAMPLE_FRACTION}).fetchall()
+    con.execute("DROP TABLE dedup_hits")
     return pairs
 
 
