@@ -233,6 +233,50 @@ def extract_article(
     tree = load_html(html)
     if tree is None:
         raise ExtractionError(f"not an HTML page: {url}")
+    if _protect_joiners(tree):
+        return _restore_joiners(_extract_from_tree(tree, url, feed_title, feed_published_at))
+    return _extract_from_tree(tree, url, feed_title, feed_published_at)
+
+
+# trafilatura drops zero-width (non-)joiners, which changes Persian words and splits emoji
+# sequences. Stand-ins carry them through and are swapped back afterwards: two rare maths
+# symbols, since trafilatura also strips private-use characters (only pages with joiners are touched).
+_JOINERS = {"\u200c": "\u2a0d", "\u200d": "\u2a0e"}
+_HAS_JOINER = 'contains({0}, "\u200c") or contains({0}, "\u200d")'
+
+
+def _swap(text: str, table: dict[str, str]) -> str:
+    for old, new in table.items():
+        text = text.replace(old, new)
+    return text
+
+
+def _protect_joiners(tree: HtmlElement) -> bool:
+    found = False
+    for node in tree.xpath(f"//text()[{_HAS_JOINER.format('.')}]"):
+        parent = node.getparent()
+        if parent is None:
+            continue
+        if node.is_tail:
+            parent.tail = _swap(str(node), _JOINERS)
+        else:
+            parent.text = _swap(str(node), _JOINERS)
+        found = True
+    for meta in tree.xpath(f"//meta[{_HAS_JOINER.format('@content')}]"):
+        meta.set("content", _swap(meta.get("content"), _JOINERS))
+        found = True
+    return found
+
+
+def _restore_joiners(article: ExtractedArticle) -> ExtractedArticle:
+    back = {v: k for k, v in _JOINERS.items()}
+    fields = {name: _swap(value, back) if isinstance(value, str) else value
+              for name, value in article.__dict__.items()}
+    return ExtractedArticle(**fields)
+
+
+def _extract_from_tree(tree: HtmlElement, url: str, feed_title: str | None,
+                       feed_published_at: datetime | None) -> ExtractedArticle:
     objects, meta = _read_json_ld(tree), _meta_values(tree)
     metadata = _metadata(tree, url)
     document = bare_extraction(  # works on a copy of the tree

@@ -579,8 +579,6 @@ def test_5_mib_paragraph_is_extracted_within_bounds(hostile, hostile_case):
     assert hostile.queue_status("page_one_paragraph_5mib") == "done"
 
 
-@pytest.mark.xfail(strict=True, reason="known issue, reported: trafilatura drops U+200C/U+200D (ZWNJ/ZWJ), which "
-                   "changes Persian words and splits emoji sequences; the fix belongs in tasks/extract.py")
 def test_zero_width_joiners_survive_extraction(hostile):
     url = hostile.healthy["zero_width"][0]
     feed_title = query(hostile.db, "SELECT title FROM feed_entries WHERE url = ?", [url])[0][0]
