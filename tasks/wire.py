@@ -79,9 +79,15 @@ def _own_site(agency: str, site_name: str | None, title: str | None, url: str | 
     )
 
 
+# A portal's provider line ("Reuters India•", "Associated Press•") and Reuters' copyright notice
+# on partner sites ("© 2018 Thomson/Reuters. All rights reserved.").
+_PROVIDER_LINE = {a: re.compile(rf"^(?:{n})(?:\s+[a-z]+)?\s*•$", re.I) for a, n in _NAMES.items()}
+_REUTERS_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright)\s*\d{4}\s+Thomson\s*/?\s*Reuters\b", re.I)
+
+
 def _strong_evidence(agency: str, lines: list[str]) -> int:
     """Count the markers in the body that show the agency wrote the story."""
-    count = 0
+    count = sum(bool(_PROVIDER_LINE[agency].match(line.strip())) for line in lines[:_BYLINE_LINES])
     for line in lines[:_DATELINE_LINES]:
         dateline = _DATELINE.search(line[:_DATELINE_REACH])
         count += bool(dateline and dateline.group(1) == agency)
@@ -110,13 +116,16 @@ def detect_wire(
     captions are skipped here. With evidence for several agencies, the one with more strong
     markers wins, then the one the body names more often.
     """
-    lines = [line for line in split_lines(text) if not _ignored(line)]
+    every_line = split_lines(text)
+    lines = [line for line in every_line if not _ignored(line)]
+    copyright_reuters = any(_REUTERS_COPYRIGHT.match(line.strip()) for line in every_line)
     scores = []
     for agency in _NAMES:
         strong = (
             _strong_evidence(agency, lines)
             + bool(authors and _NAMED[agency].search(authors))
             + _own_site(agency, site_name, title, url)
+            + (agency == "Reuters" and copyright_reuters)
         )
         if strong:
             weak = sum(len(_MENTION[agency].findall(line)) for line in lines)

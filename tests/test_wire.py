@@ -140,3 +140,10 @@ def test_stripped_copies_of_one_story_are_equal():
 def test_strip_keeps_bodies_without_markers():
     assert strip_wire_markers("\n\n".join(BODY)) == "\n\n".join(BODY)
     assert strip_wire_markers("PARIS (AFP) - Louvre to close a wing.\n\n- AFP") == "Louvre to close a wing."
+
+
+def test_a_portal_provider_line_and_reuters_copyright_notice_are_wire_evidence():
+    assert detect_wire("Spies accused before summit\nReuters India•\nWASHINGTON - Twelve officers were charged.") == "Reuters"
+    assert detect_wire("Leaders meet\nThe summit opened on Monday.\n© 2018 Thomson/Reuters. All rights reserved.") == "Reuters"
+    assert detect_wire("Flood warning\nAssociated Press•\nRivers rose across the state on Tuesday.") == "AP"
+    assert detect_wire("Our own story.\nFormer ambassador Adam Thomson said Reuters had asked him.") is None
