@@ -409,16 +409,17 @@ def prefect_startup(env: dict) -> float:
     return time.time() - start
 
 
-def bare_extraction(maker: PageMaker, pages: int, outlets: int, base_url: str, limit: int) -> tuple[float, int]:
-    """Seconds and count for trafilatura.extract over the first `limit` pages, in this process."""
+def bare_extraction(maker: PageMaker, pages: int, outlets: int, base_url: str,
+                    limit: int) -> tuple[float, float, int]:
+    """Wall and CPU seconds and count for trafilatura.extract over the first `limit` pages, here."""
     import trafilatura
 
     docs = [maker.page(i, base_url, outlet_of(i, outlets)) for i in range(min(pages, limit))]
     trafilatura.extract(docs[0][2], url=base_url + docs[0][0])  # one-time loading
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for path, _, body in docs:
         trafilatura.extract(body, url=base_url + path)
-    return time.perf_counter() - start, len(docs)
+    return time.perf_counter() - start, time.process_time() - cpu, len(docs)
 
 
 def db_counts(db: Path) -> dict[str, int]:
@@ -513,7 +514,7 @@ def main() -> int:
     print(f"[n{args.pages}] cold {main_run.wall:.1f}s; {main_run.output.strip().splitlines()[-1] if main_run.output.strip() else ''}")
 
     maker = PageMaker(corpus)
-    bare_s, bare_n = bare_extraction(maker, args.pages, args.outlets, info["base_url"], args.bare_pages or args.pages)
+    bare_s, bare_cpu, bare_n = bare_extraction(maker, args.pages, args.outlets, info["base_url"], args.bare_pages or args.pages)
     print(f"bare trafilatura.extract: {bare_n} pages in {bare_s:.1f}s", flush=True)
 
     startup = sorted(startups)[len(startups) // 2] if startups else prefect_startup(env)
@@ -535,7 +536,8 @@ def main() -> int:
           f"{'corpus pages' if corpus else 'synthetic pages'} ({info['bytes'] / n / KiB:.0f} KiB mean) ==")
     print(f"loaded: {counts}")
     print(f"end to end (cold ingest, process start to exit): {main_run.wall:.1f}s = {e2e:.1f} pages/s")
-    print(f"bare trafilatura.extract, one process:           {bare_s:.1f}s for {bare_n} pages = {bare:.1f} pages/s")
+    print(f"bare trafilatura.extract, one process:           {bare_s:.1f}s for {bare_n} pages = {bare:.1f} pages/s"
+          f" ({1000 * bare_cpu / bare_n:.1f} ms CPU/page)")
     print(f"ratio end-to-end / bare:                         {e2e / bare:.2f}x (target >= 1.5x)")
     print(f"peak RSS of the ingest process tree:             {main_run.peak_rss / 2**20:.0f} MiB (target < 1024 MiB;"
           f" PSS {main_run.peak_pss / 2**20:.0f} MiB)")
