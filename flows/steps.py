@@ -4,13 +4,15 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+import httpx
 from prefect import get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
+from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
 from prefect.futures import PrefectFuture
 from prefect.settings import PREFECT_API_URL
 
@@ -55,6 +57,25 @@ def ensure_writer_limit() -> None:
                 pass
 
 
+def _take_writer_slot() -> AbstractContextManager[None] | None:
+    """One request for the slot: the entered context, or None when another run holds it.
+
+    Not Prefect's own `timeout_seconds`: it cancels a request the server may already have granted,
+    and that lease is never released (an ephemeral server has no repossessor to expire it)."""
+    # A short lease: a run killed while loading frees the slot in 60 s (the server's minimum), not 300 s.
+    # A failed renewal does not abort the load: the file lock still keeps writers apart.
+    slot = concurrency(WRITER_LIMIT, occupy=1, max_retries=0, strict=True, lease_duration=60,
+                       raise_on_lease_renewal_failure=False)
+    try:
+        slot.__enter__()
+    except ConcurrencySlotAcquisitionError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, httpx.HTTPStatusError) and cause.response.status_code == 423:
+            return None
+        raise
+    return slot
+
+
 @contextmanager
 def writer_slot(wait_seconds: float) -> Iterator[None]:
     """Prefect's global `duckdb-writer` limit where a Prefect server is configured (runs may be on
@@ -63,13 +84,12 @@ def writer_slot(wait_seconds: float) -> Iterator[None]:
         yield
         return
     ensure_writer_limit()
-    # A short lease: a run killed while loading frees the slot in 60 s (the server's minimum), not 300 s.
-    slot = concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=wait_seconds, strict=True, lease_duration=60)
-    try:
-        slot.__enter__()
-    except TimeoutError:
-        raise store.DatabaseBusy(f"another run holds the '{WRITER_LIMIT}' concurrency slot "
-                                 f"for more than {wait_seconds:g}s") from None
+    deadline = time.monotonic() + wait_seconds
+    while (slot := _take_writer_slot()) is None:
+        if time.monotonic() >= deadline:
+            raise store.DatabaseBusy(f"another run holds the '{WRITER_LIMIT}' concurrency slot "
+                                     f"for more than {wait_seconds:g}s")
+        time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
     try:
         yield
     finally:

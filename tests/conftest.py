@@ -37,6 +37,26 @@ def prefect_harness():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _writer_slot_released(request):
+    """Fail the test that leaves the `duckdb-writer` slot taken, then free it: the test server never
+    expires a lease, so one leaked slot would otherwise fail every later run as busy."""
+    yield
+    if "prefect_harness" not in request.fixturenames:
+        return
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            taken = client.read_global_concurrency_limit_by_name("duckdb-writer").active_slots
+        except ObjectNotFound:
+            return
+        if taken:
+            client.delete_global_concurrency_limit_by_name("duckdb-writer")
+    assert not taken, f"the test left {taken} duckdb-writer slot(s) taken"
+
+
 @pytest.fixture
 def newsroom():
     from wirecopy.newsroom import Newsroom

@@ -196,6 +196,45 @@ def test_two_ingests_started_at_once_end_with_the_rows_of_one(newsroom, tmp_path
     assert query(db, "SELECT count(*) FROM feeds") == [(1,)]
 
 
+def _writer_slots_taken() -> int:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_global_concurrency_limit_by_name("duckdb-writer").active_slots
+
+
+def test_a_writer_waiting_on_the_prefect_slot_gives_up_as_busy_and_leaks_no_slot():
+    import threading
+
+    from flows.steps import writer_slot
+    from tasks.store import DatabaseBusy
+
+    held, release = threading.Event(), threading.Event()
+
+    def first_writer() -> None:
+        with writer_slot(5):
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=first_writer)
+    holder.start()
+    try:
+        assert held.wait(60)
+        started = time.monotonic()
+        with pytest.raises(DatabaseBusy, match="duckdb-writer"):
+            with writer_slot(1.5):
+                pytest.fail("two writers held the slot at once")
+        assert time.monotonic() - started >= 1.5
+        assert _writer_slots_taken() == 1, "the writer that gave up took no slot"
+    finally:
+        release.set()
+        holder.join(60)
+    assert _writer_slots_taken() == 0
+    with writer_slot(5):
+        assert _writer_slots_taken() == 1
+    assert _writer_slots_taken() == 0
+
+
 def test_an_analysts_open_connection_delays_the_load_but_loses_nothing(newsroom, tmp_path):
     first = _newsroom_with(newsroom, 2, "early")
     feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))], db_wait_seconds=2.0)

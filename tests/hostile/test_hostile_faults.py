@@ -35,8 +35,9 @@ TABLES = ("feeds", "feed_polls", "feed_entries", "fetch_queue", "raw_pages", "pa
 @pytest.fixture
 def fault_api(prefect_harness):
     """The Prefect API the CLI runs use: the suite's harness server (starting one per CLI run would
-    cost ~15 s). A run killed while loading keeps the flows' `duckdb-writer` slot (a 300 s lease),
-    which would block later writers on this server: it is freed after each test."""
+    cost ~15 s). A run killed while loading keeps the flows' `duckdb-writer` slot: a real server
+    frees it when its 60 s lease expires, this test server (no repossessor service) never does, so
+    it is freed after each test."""
     from hostile_kit import prefect_api_url
 
     url = prefect_api_url()
@@ -199,7 +200,7 @@ def test_sigkill_while_loading(newsroom, tmp_path, fault_api, hostile_case):
         run_ingest(desk.feeds, desk.db)
         lost = assert_complete(desk)
     # Reported, not asserted: the killed run still holds the Prefect `duckdb-writer` slot (lease of
-    # 300 s, flows/steps.py writer_slot), so every run against the same Prefect server fails as busy
+    # 60 s, flows/steps.py writer_slot), so every run against the same Prefect server fails as busy
     # until the lease expires. Freed above so the next run shows what the files alone allow.
     print(f"duckdb-writer slots still taken after the kill: {leaked}")
     hostile_case("SIGKILL inside the load transaction", f"killed (exit {proc.returncode}); transaction gone, "
