@@ -26,15 +26,14 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from itertools import combinations
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from datasketch import MinHash, MinHashLSH
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baselines import minhash_lsh, pairs_of  # noqa: E402
 from synth_corpus import Article, build_corpus, scale_corpus  # noqa: E402
 from tasks import dedup  # noqa: E402
 from tasks.store import apply_migrations  # noqa: E402
@@ -76,13 +75,6 @@ def ingest(con: duckdb.DuckDBPyConnection, articles: list[Article], batch: int) 
 
 
 # --- scoring ---------------------------------------------------------------------------------
-
-def pairs_of(clusters: dict[str, str]) -> set[tuple[str, str]]:
-    groups = defaultdict(list)
-    for item, cluster in clusters.items():
-        groups[cluster].append(item)
-    return {p for members in groups.values() for p in combinations(sorted(members), 2)}
-
 
 def counts(pred: dict[str, str], gold: dict[str, str]) -> Counter:
     """Pair counts and B-cubed sums of one corpus, to pool over corpora."""
@@ -139,31 +131,6 @@ def exact_hash(articles: list[Article]) -> dict[str, str]:
     return {a.article_id: hashlib.sha1(" ".join(_words(a.text)).encode()).hexdigest() for a in articles}
 
 
-def minhash_lsh(articles: list[Article]) -> dict[str, str]:
-    """datasketch MinHash LSH at Jaccard 0.5 on word 5-shingles, candidates kept at est. Jaccard >= 0.5."""
-    lsh = MinHashLSH(threshold=0.5, num_perm=128)
-    sigs = {}
-    for a in articles:
-        w = _words(a.text)
-        m = MinHash(num_perm=128)
-        m.update_batch([" ".join(w[i:i + 5]).encode() for i in range(max(len(w) - 4, 1))])
-        sigs[a.article_id] = m
-        lsh.insert(a.article_id, m)
-    parent = {i: i for i in sigs}
-
-    def root(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for i, m in sigs.items():
-        for j in lsh.query(m):
-            if i < j and m.jaccard(sigs[j]) >= 0.5:
-                parent[root(i)] = root(j)
-    return {i: root(i) for i in sigs}
-
-
 def quality(fundus_dir: Path, batch: int, seeds: list[int]) -> None:
     methods = ("wirecopy (story_id)", "exact hash of normalised text", "MinHash LSH, Jaccard 0.5, word 5-shingles")
     pooled = {m: Counter() for m in methods}
@@ -186,7 +153,7 @@ def quality(fundus_dir: Path, batch: int, seeds: list[int]) -> None:
             rebuilt = dict(con.execute("SELECT article_id, story_id FROM articles").fetchall())
             agree &= pairs_of(pred) == pairs_of(rebuilt)
             con.close()
-        for name, clusters in zip(methods, (pred, exact_hash(articles), minhash_lsh(articles))):
+        for name, clusters in zip(methods, (pred, exact_hash(articles), minhash_lsh({a.article_id: a.text for a in articles}))):
             pooled[name] += counts(clusters, gold)
         kinds += by_kind(pred, articles)
     print(f"Synthetic corpus, seeds {', '.join(map(str, seeds))}: {sizes['articles']} articles, "

@@ -21,14 +21,14 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timezone
-from itertools import combinations
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from datasketch import MinHash, MinHashLSH
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baselines import minhash_lsh, pairs_of  # noqa: E402
 from tasks import dedup  # noqa: E402
 from tasks.store import apply_migrations  # noqa: E402
 from tasks.wire import detect_wire  # noqa: E402
@@ -52,47 +52,10 @@ def load(corpus: Path) -> tuple[list[dict], dict, set[tuple[str, str]]]:
     return rows, labels["articles"], unsure
 
 
-def pairs_of(clusters: dict[str, str]) -> set[tuple[str, str]]:
-    groups: dict[str, list[str]] = {}
-    for item, cluster in clusters.items():
-        groups.setdefault(cluster, []).append(item)
-    return {p for members in groups.values() for p in combinations(sorted(members), 2)}
-
-
 def pairwise(pred: dict[str, str], gold: dict[str, str], unsure: set) -> tuple[float, float]:
     p, g = pairs_of(pred) - unsure, pairs_of(gold) - unsure
     tp = len(p & g)
     return tp / max(len(p), 1), tp / max(len(g), 1)
-
-
-def union_find(items: list[str], links: list[tuple[str, str]]) -> dict[str, str]:
-    parent = {i: i for i in items}
-
-    def root(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in links:
-        parent[root(a)] = root(b)
-    return {i: root(i) for i in items}
-
-
-def naive_lsh(rows: list[dict]) -> dict[str, str]:
-    """MinHash LSH at Jaccard 0.5 on lowercased word 5-shingles of the raw text."""
-    lsh = MinHashLSH(threshold=0.5, num_perm=128)
-    sigs = {}
-    for r in rows:
-        words = re.findall(r"\w+", r["body"].lower())
-        sh = {" ".join(words[i:i + 5]).encode() for i in range(max(len(words) - 4, 1))}
-        m = MinHash(num_perm=128)
-        m.update_batch(list(sh))
-        sigs[r["id"]] = m
-        lsh.insert(r["id"], m)
-    links = [(i, j) for i, m in sigs.items() for j in lsh.query(m)
-             if i < j and m.jaccard(sigs[j]) >= 0.5]
-    return union_find(list(sigs), links)
 
 
 def ingest(con: duckdb.DuckDBPyConnection, rows: list[dict], batches: int) -> float:
@@ -149,7 +112,7 @@ def main() -> None:
         con.close()
 
     markers = {r["id"]: next((a for a, rx in NAIVE_MARKERS.items() if rx.search(r["body"])), None) for r in rows}
-    lsh = naive_lsh(rows)
+    lsh = minhash_lsh({r['id']: r['body'] for r in rows})
     print(f"Helsinki corpus: {len(rows)} articles, {len(set(gold_story.values()))} gold stories, "
           f"{len(pairs_of(gold_story) - unsure)} gold pairs ({len(unsure)} unsure pairs excluded)")
     print(f"wirecopy: {n_stories} stories, assign_stories in {args.batches} batches took {seconds:.2f}s")

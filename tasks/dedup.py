@@ -14,7 +14,9 @@ Method (figures and commands in docs/dedup.md):
    'lead' edge: both texts open the same way (one of the first three paragraphs of each is in the
    other, one of the first two on at least one side) and 20%+ of the smaller text is shared:
    trimmed copies, teasers, versions that keep the lead. A follow-up reusing background
-   paragraphs lacks the shared opening.
+   paragraphs lacks the shared opening. A teaser-sized text (under 80 shingles) must keep the
+   other's opening as a run: a story that quotes the teaser's lines, with its own paragraphs
+   between them, has them all too.
    'body' edge: 60%+ of the smaller text and Jaccard 0.4+ are shared: a rewrite with a new lead.
    Every edge needs 30+ shared shingles, so a widget or one quoted sentence never links stories.
 4. Stories are the connected components of the edges. Each edge depends only on the two texts and
@@ -36,7 +38,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import duckdb
 import numpy as np
@@ -56,6 +58,7 @@ CLOSE_HEAD_PARAS = 2
 HEAD_MIN_SHINGLES = 12  # shorter paragraphs (datelines, teaser lines) are not an opening
 HEAD_KEPT = 0.6  # an opening paragraph is kept when 60% of its shingles are in the other text
 LEAD_CONTAINMENT = 0.2
+TEASER_SHINGLES = 80  # a text this short is little evidence: its match must be the other's opening run
 BODY_CONTAINMENT = 0.6
 BODY_JACCARD = 0.4
 TEMPLATE_MIN_ARTICLES = 3
@@ -245,8 +248,21 @@ class _Edge:
     rule: str
 
 
+def _heads_kept(heads: list[np.ndarray], other: np.ndarray) -> list[bool]:
+    return [np.isin(h, other, assume_unique=True).mean() >= HEAD_KEPT for h in heads]
+
+
 def _opening_kept(heads: list[np.ndarray], other: np.ndarray, n: int) -> bool:
-    return any(np.isin(h, other, assume_unique=True).mean() >= HEAD_KEPT for h in heads[:n])
+    return any(_heads_kept(heads[:n], other))
+
+
+def _opening_run_kept(heads: list[np.ndarray], other: np.ndarray) -> bool:
+    """The opening paragraphs `other` keeps form one run (after any new lead): a teaser is the start
+    of its story, not lines picked from here and there."""
+    kept = _heads_kept(heads, other)
+    first = kept.index(True) if True in kept else len(kept)
+    last = len(kept) - 1 - kept[::-1].index(True) if True in kept else -1
+    return all(kept[first:last + 1])
 
 
 def _match(x: _Doc, y: _Doc) -> _Edge | None:
@@ -266,6 +282,9 @@ def _match(x: _Doc, y: _Doc) -> _Edge | None:
           and (_opening_kept(x.heads, y.shingles, CLOSE_HEAD_PARAS)
                or _opening_kept(y.heads, x.shingles, CLOSE_HEAD_PARAS))):
         rule = "lead"
+        small, large = sorted((x, y), key=lambda d: len(d.shingles))
+        if len(small.shingles) < TEASER_SHINGLES and not _opening_run_kept(large.heads, small.shingles):
+            rule = None
     if rule is None:
         return None
     a, b = sorted((x.article_id, y.article_id))
@@ -482,6 +501,26 @@ GROUP BY m.story_id, c.article_id, w.wire
 """
 
 
+def connected_components(items: Iterable[str], links: Iterable[tuple[str, str]],
+                         key: Callable[[str], Any] | None = None) -> dict[str, str]:
+    """Each item's component, named by its smallest member under `key` (the earliest copy names
+    the story), so the names do not depend on the order of the links."""
+    parent = {i: i for i in items}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            first, second = sorted((ra, rb), key=key)
+            parent[second] = first
+    return {i: root(i) for i in parent}
+
+
 def _recluster(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
     """Recompute the components holding `touched` articles and rewrite their stories rows."""
     with _Registered(con, dedup_ids=_ids(touched)):
@@ -497,22 +536,10 @@ def _recluster(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
     with _Registered(con, dedup_ids=_ids(order)):
         edges = con.execute(
             "SELECT a, b FROM story_edges WHERE a IN (SELECT article_id FROM dedup_ids)").fetchall()
-    parent = {aid: aid for aid in order}
-
-    def root(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = root(a), root(b)
-        if ra != rb:  # keep the earliest copy as root: it names the story
-            first, second = sorted((ra, rb), key=order.__getitem__)
-            parent[second] = first
+    story = connected_components(order, edges, key=order.__getitem__)
     assignment = pa.table({
         "article_id": pa.array(list(order), pa.string()),
-        "story_id": pa.array([root(aid) for aid in order], pa.string()),
+        "story_id": pa.array([story[aid] for aid in order], pa.string()),
     })
     with _Registered(con, dedup_assign=assignment):
         con.execute("""UPDATE articles SET story_id = n.story_id FROM dedup_assign n

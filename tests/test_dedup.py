@@ -209,6 +209,20 @@ def test_story_on_the_same_event_quoting_the_same_words_is_another_story(con: du
     assert not same_story(con, "original", "local")
 
 
+def test_teaser_whose_lines_another_story_quotes_does_not_join_the_two(con: duckdb.DuckDBPyConnection) -> None:
+    """The teaser is all inside both texts; only its source opens with it, in order."""
+    teaser = [STORY[0], STORY[1]]
+    briefing = ["What we know so far.", STORY[1], SAME_EVENT[0],
+                "Dockworkers at the country's busiest container port walked off the job on Monday, halting "
+                "the unloading of hundreds of ships, as one report put it.", SAME_EVENT[1], *SAME_EVENT[3:], *OTHER]
+    add(con, "original", body(STORY))
+    add(con, "teaser", body(teaser), minutes=20)
+    add(con, "briefing", body(briefing), minutes=45)
+    assign(con, ["original", "teaser", "briefing"])
+    assert same_story(con, "original", "teaser")
+    assert not same_story(con, "original", "briefing")
+
+
 def test_outlet_template_does_not_join_its_stories(con: duckdb.DuckDBPyConnection) -> None:
     """Short pieces of one outlet share only its header and footer: all different stories."""
     pieces = [STORY[1:3], OTHER[1:3], [STORY[7]], [OTHER[3]], STORY[8:10]]
