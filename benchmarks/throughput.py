@@ -315,6 +315,7 @@ class Run:
     rc: int = 0
     peak_rss: int = 0  # sum over the process tree
     peak_pss: int = 0  # the same with shared pages split between the processes sharing them
+    peak_by_role: dict[str, int] = field(default_factory=dict)  # RSS of each role at the peak
     cpu_total: float = 0.0
     cpu_by_role: dict[str, float] = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
@@ -344,16 +345,20 @@ def _sample(root, stop: threading.Event, run: Run, cpu_seen: dict) -> None:
         except psutil.Error:
             break
         rss = pss = 0
+        by_role: dict[str, int] = {}
         for p in procs:
             try:
                 with p.oneshot():
                     memory = p.memory_full_info()
                     rss, pss = rss + memory.rss, pss + memory.pss
                     t = p.cpu_times()
-                    cpu_seen[p.pid] = (_role(p, root.pid) if p.pid not in cpu_seen else cpu_seen[p.pid][0],
-                                       t.user + t.system)
+                    role = _role(p, root.pid) if p.pid not in cpu_seen else cpu_seen[p.pid][0]
+                    cpu_seen[p.pid] = (role, t.user + t.system)
+                    by_role[role] = by_role.get(role, 0) + memory.rss
             except psutil.Error:
                 pass
+        if rss > run.peak_rss:
+            run.peak_by_role = by_role
         run.peak_rss = max(run.peak_rss, rss)
         run.peak_pss = max(run.peak_pss, pss)
         stop.wait(0.1)
@@ -541,6 +546,7 @@ def main() -> int:
     print(f"ratio end-to-end / bare:                         {e2e / bare:.2f}x (target >= 1.5x)")
     print(f"peak RSS of the ingest process tree:             {main_run.peak_rss / 2**20:.0f} MiB (target < 1024 MiB;"
           f" PSS {main_run.peak_pss / 2**20:.0f} MiB)")
+    print("    at the peak: " + ", ".join(f"{role} {b / 2**20:.0f} MiB" for role, b in sorted(main_run.peak_by_role.items())))
     cpu = ", ".join(f"{k} {v:.1f}s = {1000 * v / n:.1f} ms/page" for k, v in sorted(main_run.cpu_by_role.items()))
     print(f"CPU of the ingest tree: {main_run.cpu_total:.1f}s ({cpu}); newsroom server (niced, separate) "
           f"{served['cpu']:.1f}s for {served['requests']} requests")

@@ -14,7 +14,8 @@ from wirecopy.settings import load_settings
 def rebuild(db_path: str | None) -> dict[str, int]:
     settings = load_settings(None, db_path, read_feeds_file=False)
     with writer_slot(settings.db_wait_seconds), \
-            store.writer(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+            store.writer(settings.db_path, wait_seconds=settings.db_wait_seconds,
+                         memory_limit=settings.db_memory_limit) as con:
         con.execute("BEGIN TRANSACTION")
         dedup.rebuild_stories(con)
         con.execute("COMMIT")

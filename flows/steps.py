@@ -101,7 +101,8 @@ def load_staged(settings: Settings, wait_seconds: float | None = None) -> store.
     """The single writer: merge everything staged, under the Prefect slot and the file lock."""
     wait = settings.db_wait_seconds if wait_seconds is None else wait_seconds
     with writer_slot(wait):
-        return store.load_staged(settings.db_path, settings.staging_dir, wait_seconds=wait)
+        return store.load_staged(settings.db_path, settings.staging_dir, wait_seconds=wait,
+                                 memory_limit=settings.db_memory_limit)
 
 
 def flush_leftovers(settings: Settings) -> store.LoadSummary | None:

@@ -83,7 +83,8 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
-def connect(db_path: Path, *, read_only: bool = False, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+def connect(db_path: Path, *, read_only: bool = False, wait_seconds: float = 0.0,
+            memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open the database, waiting up to `wait_seconds` while another process holds it."""
     deadline = time.monotonic() + wait_seconds
     delay = 0.1
@@ -92,7 +93,7 @@ def connect(db_path: Path, *, read_only: bool = False, wait_seconds: float = 0.0
             if read_only:
                 return duckdb.connect(str(db_path), read_only=True)
             db_path.parent.mkdir(parents=True, exist_ok=True)
-            return _open_for_writing(db_path)
+            return _open_for_writing(db_path, memory_limit)
         except duckdb.IOException as exc:
             if not _is_lock_conflict(exc):
                 raise DatabaseError(f"cannot open database {db_path}: {exc}") from None
@@ -106,14 +107,19 @@ def connect(db_path: Path, *, read_only: bool = False, wait_seconds: float = 0.0
         delay = min(delay * 2, 2.0)
 
 
-def _open_for_writing(db_path: Path) -> duckdb.DuckDBPyConnection:
+def _open_for_writing(db_path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """A read-write connection whose new row groups hold ROW_GROUP_SIZE rows.
 
     A checkpoint rewrites a table's last, partly filled row group whole. With DuckDB's default
     size that is up to 122,880 raw pages, gigabytes of blobs read into memory, so every load cost
     more than the one before it. The size is an ATTACH option and holds for this connection only.
+    `memory_limit` caps DuckDB's cache; what does not fit spills to a folder beside the database.
     """
-    con = duckdb.connect()
+    config = {}
+    if memory_limit:
+        config = {"memory_limit": memory_limit,
+                  "temp_directory": str(db_path.with_name(db_path.name + ".tmp"))}
+    con = duckdb.connect(config=config)
     try:
         path = str(db_path).replace("'", "''")
         con.execute(f"ATTACH '{path}' AS wirecopy (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
@@ -142,7 +148,8 @@ def check_openable(db_path: Path) -> None:
 
 
 @contextmanager
-def writer(db_path: Path, *, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection]:
+def writer(db_path: Path, *, wait_seconds: float,
+           memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """The one writer: a file lock beside the database, then a read-write connection, migrated."""
     lock = filelock.FileLock(str(db_path.with_name(db_path.name + ".lock")))
     started = time.monotonic()
@@ -156,7 +163,7 @@ def writer(db_path: Path, *, wait_seconds: float) -> Iterator[duckdb.DuckDBPyCon
         raise DatabaseError(f"cannot create the lock file beside {db_path}: {exc}") from None
     try:
         remaining = max(wait_seconds - (time.monotonic() - started), 0.0)
-        con = connect(db_path, wait_seconds=remaining)
+        con = connect(db_path, wait_seconds=remaining, memory_limit=memory_limit)
         try:
             apply_migrations(con)
             yield con
@@ -190,7 +197,7 @@ class LoadSummary:
 
 
 def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float,
-                group_batches: int = LOAD_GROUP_BATCHES) -> LoadSummary:
+                group_batches: int = LOAD_GROUP_BATCHES, memory_limit: str | None = None) -> LoadSummary:
     """Merge every completed staging batch, oldest first, and delete the batches: each group of
     up to `group_batches` batches in one transaction (stories assigned in it too), deleted once
     committed, so the memory a load takes does not grow with the backlog.
@@ -205,7 +212,7 @@ def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float,
     if not batches:
         summary.seconds = time.perf_counter() - started
         return summary
-    with writer(db_path, wait_seconds=wait_seconds) as con:
+    with writer(db_path, wait_seconds=wait_seconds, memory_limit=memory_limit) as con:
         for i in range(0, len(batches), group_batches):
             group = batches[i:i + group_batches]
             _merge_batches(con, db_path, group, summary)
@@ -236,7 +243,10 @@ def _merge_batches(con: duckdb.DuckDBPyConnection, db_path: Path, batches: list[
         con.execute("COMMIT")
     except duckdb.Error as exc:
         _rollback(con)
-        raise DatabaseError(f"loading staged work into {db_path} failed: {exc}") from None
+        detail = str(exc).strip().splitlines()[0]  # DuckDB appends paragraphs of advice: one line is the reason
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            detail += " (raise the setting db_memory_limit; the work stays staged)"
+        raise DatabaseError(f"loading staged work into {db_path} failed: {detail}") from None
 
 
 def read_feed_states(con: duckdb.DuckDBPyConnection | None) -> dict[str, FeedState]:

@@ -241,3 +241,31 @@ def test_rate_limited_feed_waits_for_retry_after(newsroom, tmp_path):
     status, polled, next_poll = query(db, "SELECT last_status, last_polled_at, next_poll_at FROM feeds")[0]
     assert status == "429"
     assert abs((next_poll - polled).total_seconds() - 7200) < 5
+
+
+def test_a_load_past_the_database_memory_limit_fails_clearly_and_the_next_run_loads_the_work(
+        newsroom, tmp_path, capsys, monkeypatch):
+    from wirecopy import cli
+
+    first = [publish(newsroom, f"m{i}", f"tidal barrage {i}") for i in range(2)]
+    newsroom.add("/feed.xml", Page(rss2([Item(f"Barrage {i}", l) for i, l in enumerate(first)]), "application/rss+xml"))
+    feeds = write_feeds(tmp_path / "feeds.toml", [("Coast", newsroom.url("/feed.xml"))])
+    db = tmp_path / "w.duckdb"
+    run_ingest(feeds, db)
+    later = [publish(newsroom, f"n{i}", f"salt flats {i}") for i in range(3)]
+    newsroom.add("/feed.xml", Page(rss2([Item(f"Flats {i}", l) for i, l in enumerate(first + later)]),
+                                   "application/rss+xml"))
+
+    monkeypatch.setenv("WIRECOPY_DB_MEMORY_LIMIT", "1MB")
+    capsys.readouterr()
+    code = cli.main(["ingest", "--feeds", str(feeds), "--db", str(db)])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 1
+    assert "Out of Memory" in err and "raise the setting db_memory_limit" in err, err
+    assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(first)
+
+    monkeypatch.delenv("WIRECOPY_DB_MEMORY_LIMIT")
+    fetched = len(newsroom.requests)
+    run_ingest(feeds, db)
+    assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(first + later)
+    assert not [p for p, _ in newsroom.requests[fetched:] if p.startswith("/news/")], "loaded from staging"

@@ -43,6 +43,7 @@ def test_environment_overrides_the_feeds_file_settings(tmp_path, monkeypatch):
     ("title = 'no feeds'\n", "no [[feeds]] entries"),
     ("[[feeds]\n", "not valid TOML"),
     ("[settings]\nnonsense = 1\n[[feeds]]\noutlet='A'\nurl='http://127.0.0.1/f'\n", "unknown setting"),
+    ("[settings]\ndb_memory_limit = 'lots'\n[[feeds]]\noutlet='A'\nurl='http://127.0.0.1/f'\n", "db_memory_limit"),
 ])
 def test_a_broken_feeds_file_is_a_clear_error(tmp_path, text, message):
     feeds = tmp_path / "feeds.toml"

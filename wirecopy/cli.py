@@ -81,7 +81,8 @@ def cmd_enable_feed(args: argparse.Namespace) -> int:
 
     settings = load_settings(None, args.db, read_feeds_file=False)
     try:
-        with store.writer(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+        with store.writer(settings.db_path, wait_seconds=settings.db_wait_seconds,
+                          memory_limit=settings.db_memory_limit) as con:
             changed = con.execute(store.sql("enable_feed"), {"url": args.url}).fetchall()
     except (store.DatabaseBusy, store.DatabaseError) as exc:
         return _fail(str(exc), 1)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 from tasks.records import FeedConfig
 
 MiB = 1024 * 1024
+
+
+_DUCKDB_SIZE = re.compile(r"\d+(?:\.\d+)?\s*(?:[KMGT]i?B|B)", re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -39,6 +43,9 @@ class Settings:
     backoff_base_seconds: float = 60.0
     backoff_max_seconds: float = 6 * 3600.0
     db_wait_seconds: float = 60.0  # how long a run waits for a busy database
+    # DuckDB's cache while writing (it spills to <db>.tmp beyond it); its default, 80% of RAM, let one
+    # load of a few thousand pages hold 600 MiB. 1M articles' key indexes need about 50 MB of it.
+    db_memory_limit: str = "256MB"
 
     @property
     def staging_dir(self) -> Path:
@@ -105,6 +112,9 @@ def load_settings(feeds_path: str | Path | None = None, db_path: str | Path | No
             values[f.name] = _coerce(f.name, raw, getattr(defaults, f.name))
     values["feeds_path"] = feeds
     values["db_path"] = Path(db_path or env.get("WIRECOPY_DB") or values.get("db_path") or Settings.db_path)
+    memory = str(values.get("db_memory_limit", defaults.db_memory_limit))
+    if not _DUCKDB_SIZE.fullmatch(memory):
+        raise ConfigError(f"setting db_memory_limit: expected a size such as '256MB' or '2GiB', got {memory!r}")
     return Settings(**values)  # type: ignore[arg-type]
 
 
