@@ -253,13 +253,7 @@ def serve(conn, corpus: str | None, pages: int, outlets: int) -> None:
     """Child process: build the newsroom, serve it on 127.0.0.1 until told to stop."""
     os.nice(10)  # the ingest has priority: a remote newsroom would cost this machine nothing
     sys.path.insert(0, str(REPO))
-    import socketserver
-
     from wirecopy.newsroom import Newsroom, Page
-
-    # socketserver listens with a backlog of 5: polling 16 feeds at once overflows it, and each
-    # dropped SYN costs the client a 1 s retransmit (a real newsroom's server has a larger one)
-    socketserver.TCPServer.request_queue_size = 128
 
     maker = PageMaker(Path(corpus) if corpus else None)
     with Newsroom() as room:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from tasks.http import FetchFailed, fetch_url, make_client
+from tasks.http import FetchFailed, fetch_url, make_client, retry_after
 from tasks.urls import article_id_for
 from wirecopy.settings import Settings
 
@@ -45,6 +45,7 @@ class BatchSummary:
     pages_fetched: int = 0
     articles: int = 0
     pages_failed: int = 0
+    pages_deferred: int = 0  # not attempted: the host asked us to wait (Retry-After)
     errors: dict[str, int] = field(default_factory=dict)
     fetch_seconds: float = 0.0  # summed over pages (they overlap): time waiting for responses
     extract_seconds: float = 0.0  # summed over pages: compression and extraction in the workers
@@ -54,6 +55,7 @@ class BatchSummary:
         self.pages_fetched += other.pages_fetched
         self.articles += other.articles
         self.pages_failed += other.pages_failed
+        self.pages_deferred += other.pages_deferred
         self.fetch_seconds += other.fetch_seconds
         self.extract_seconds += other.extract_seconds
         self.stage_seconds += other.stage_seconds
@@ -259,19 +261,30 @@ class _BatchRows:
         self.summary = BatchSummary()
 
     def failed(self, item: FetchItem, kind: str, message: str, when: datetime,
-               permanent: bool) -> None:
+               permanent: bool, not_before: datetime | None = None) -> None:
+        """A failed attempt: retried after exponential backoff, or after the site's Retry-After
+        (`not_before`) when that is later; refused for good after max_page_attempts."""
         attempts = item.attempts + 1
         if attempts >= self.settings.max_page_attempts:
             permanent = True
         delay = self.settings.backoff_base_seconds * (2 ** (attempts - 1))
+        next_at = when + timedelta(seconds=min(delay, self.settings.backoff_max_seconds))
+        if not_before is not None:
+            next_at = max(next_at, not_before)
         self.rows["page_errors"].append(dict(url=item.url, feed_url=item.feed_url, attempted_at=when,
                                              kind=kind, error=message[:2000]))
         self.rows["fetch_queue"].append(self._queue_row(
             item, status="refused" if permanent else "failed", attempts=attempts, error=message[:2000],
-            when=when, next_at=None if permanent else when + timedelta(
-                seconds=min(delay, self.settings.backoff_max_seconds))))
+            when=when, next_at=None if permanent else next_at))
         self.summary.pages_failed += 1
         self.summary.errors[kind] = self.summary.errors.get(kind, 0) + 1
+
+    def deferred(self, item: FetchItem, until: datetime, reason: str) -> None:
+        """Not attempted: its host asked us to wait. Stays pending, no attempt counted."""
+        self.rows["fetch_queue"].append(self._queue_row(
+            item, status="pending", attempts=item.attempts, error=reason[:2000],
+            when=datetime.now(timezone.utc), next_at=until))
+        self.summary.pages_deferred += 1
 
     def fetched(self, item: FetchItem, final_url: str, status: int, content_type: str | None,
                 when: datetime, size: int, compressed: bytes) -> None:
@@ -295,6 +308,31 @@ class _BatchRows:
                     updated_at=datetime.now(timezone.utc))
 
 
+class _HostWaits:
+    """Sites (host:port) that answered 429/503 with Retry-After, and until when: shared by the
+    batches that run in this process (threads), so none of them asks such a site again before then."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until: dict[str, tuple[datetime, str]] = {}
+
+    def get(self, site: str, now: datetime) -> tuple[datetime, str] | None:
+        with self._lock:
+            wait = self._until.get(site)
+            if wait is not None and wait[0] <= now:
+                del self._until[site]
+                return None
+            return wait
+
+    def put(self, site: str, until: datetime, reason: str) -> None:
+        with self._lock:
+            if site not in self._until or self._until[site][0] < until:
+                self._until[site] = (until, reason)
+
+
+_HOST_WAITS = _HostWaits()
+
+
 async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRows:
     out = _BatchRows(settings)
     overall = asyncio.Semaphore(settings.page_concurrency)
@@ -302,10 +340,14 @@ async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRo
         lambda: asyncio.Semaphore(settings.per_host_concurrency))
 
     async def one(item: FetchItem, client) -> None:
-        when = datetime.now(timezone.utc)
         host = urlsplit(item.url).hostname or ""
+        site = urlsplit(item.url).netloc
         try:
             async with overall, per_host[host]:
+                when = datetime.now(timezone.utc)
+                if wait := _HOST_WAITS.get(site, when):
+                    out.deferred(item, *wait)
+                    return
                 started = time.perf_counter()
                 try:
                     response = await _fetch_with_retry(client, item, settings)
@@ -315,8 +357,14 @@ async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRo
             out.failed(item, exc.kind, str(exc), when, permanent=exc.kind in PERMANENT_KINDS)
             return
         if response.status != 200:
+            not_before = None
+            if response.status in (429, 503):
+                not_before = retry_after(response.headers, when, settings.backoff_max_seconds)
+                if not_before is not None:
+                    _HOST_WAITS.put(site, not_before, f"{site} answered HTTP {response.status} with "
+                                                      f"Retry-After until {not_before:%Y-%m-%d %H:%M:%S}Z")
             out.failed(item, f"http_{response.status}", f"HTTP {response.status}", when,
-                       permanent=response.status in PERMANENT_STATUSES)
+                       permanent=response.status in PERMANENT_STATUSES, not_before=not_before)
             return
         content_type = response.headers.get("content-type")
         if not _is_html(content_type):
@@ -360,7 +408,8 @@ async def _fetch_with_retry(client, item: FetchItem, settings: Settings):
             if attempt == 2 or exc.kind not in TRANSIENT_KINDS - {"timeout"}:
                 raise
         else:
-            if attempt == 2 or response.status not in (502, 503, 504):
+            # A 503 that says when to come back is not retried now: the fetch queue waits for it.
+            if attempt == 2 or response.status not in (502, 503, 504) or "retry-after" in response.headers:
                 return response
         await asyncio.sleep(0.5)
     raise AssertionError("unreachable")

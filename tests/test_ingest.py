@@ -243,6 +243,31 @@ def test_rate_limited_feed_waits_for_retry_after(newsroom, tmp_path):
     assert abs((next_poll - polled).total_seconds() - 7200) < 5
 
 
+def test_a_site_answering_429_with_retry_after_is_left_alone_until_then_and_loses_no_page(newsroom, tmp_path,
+                                                                                           monkeypatch):
+    from tasks import pages
+
+    monkeypatch.setattr(pages, "_HOST_WAITS", pages._HostWaits())  # the wait must not outlive this test
+    links = [newsroom.add(f"/news/busy{i}", Page(b"slow down", "text/plain", status=429,
+                                                 headers={"Retry-After": "3600"})) for i in range(6)]
+    newsroom.add("/feed.xml", Page(rss2([Item(f"Busy {i}", l) for i, l in enumerate(links)]), "application/rss+xml"))
+    feeds = write_feeds(tmp_path / "feeds.toml", [("Daily", newsroom.url("/feed.xml"))])
+    db = tmp_path / "w.duckdb"
+
+    summary = run_ingest(feeds, db)
+    asked = [p for p, _ in newsroom.requests if p.startswith("/news/")]
+    run_ingest(feeds, db)
+    asked_again = [p for p, _ in newsroom.requests if p.startswith("/news/")][len(asked):]
+
+    assert 1 <= len(asked) <= 2, "only the pages already in flight when the site said to wait"
+    assert summary.pages_failed == len(asked) and summary.pages_deferred == 6 - len(asked)
+    assert asked_again == [], "nothing is asked again before the Retry-After time"
+    rows = query(db, "SELECT url, status, attempts, next_attempt_at - last_attempt_at FROM fetch_queue")
+    assert sorted(r[0] for r in rows) == sorted(links), "every page stays queued"
+    assert all(r[3].total_seconds() >= 3590 for r in rows)
+    assert sorted((r[1], r[2]) for r in rows) == sorted([("failed", 1)] * len(asked) + [("pending", 0)] * (6 - len(asked)))
+
+
 def test_a_load_past_the_database_memory_limit_fails_clearly_and_the_next_run_loads_the_work(
         newsroom, tmp_path, capsys, monkeypatch):
     from wirecopy import cli

@@ -147,7 +147,6 @@ def assert_complete(desk: Desk) -> int:
 
 
 def test_sigkill_while_fetching(newsroom, tmp_path, fault_api, hostile_case):
-    newsroom._server.socket.listen(128)
     with hard_deadline(150), Meter() as meter:
         desk = make_desk(newsroom, tmp_path)
         entered, release = threading.Event(), threading.Event()
@@ -167,7 +166,6 @@ def test_sigkill_while_fetching(newsroom, tmp_path, fault_api, hostile_case):
 
 
 def test_sigkill_while_extracting(newsroom, tmp_path, fault_api, hostile_case):
-    newsroom._server.socket.listen(128)
     mark = tmp_path / "parked"
     with hard_deadline(150), Meter() as meter:
         desk = make_desk(newsroom, tmp_path)
@@ -185,7 +183,6 @@ def test_sigkill_while_extracting(newsroom, tmp_path, fault_api, hostile_case):
 
 
 def test_sigkill_while_loading(newsroom, tmp_path, fault_api, hostile_case):
-    newsroom._server.socket.listen(128)
     mark = tmp_path / "parked"
     with hard_deadline(150), Meter() as meter:
         desk = make_desk(newsroom, tmp_path)
@@ -212,7 +209,6 @@ def test_sigkill_while_loading(newsroom, tmp_path, fault_api, hostile_case):
 
 
 def test_sigkill_after_commit_before_cleanup(newsroom, tmp_path, fault_api, hostile_case):
-    newsroom._server.socket.listen(128)
     mark = tmp_path / "parked"
     with hard_deadline(150), Meter() as meter:
         desk = make_desk(newsroom, tmp_path)
@@ -386,7 +382,6 @@ def test_immutable_database_file_fails_clearly_and_staged_work_is_loaded_next(ne
 
 
 def test_two_runs_at_once_lose_nothing_and_load_nothing_twice(newsroom, tmp_path, fault_api, hostile_case):
-    newsroom._server.socket.listen(128)
     with hard_deadline(150), Meter() as meter:
         desk = make_desk(newsroom, tmp_path)
         desk.publish_second()

@@ -122,9 +122,6 @@ def hostile(prefect_harness, tmp_path_factory):
     outer_bomb, inner_bomb = gzip_bomb_layers()
     with Newsroom() as room, Listener("127.0.0.1", hold=True) as blackhole, \
             Listener("127.0.0.2") as v4_internal, Listener("::1") as v6_internal:
-        # http.server listens with a backlog of 5: a burst of 32 page fetches would see SYNs
-        # dropped and connect timeouts that no real news site would cause. Give it a real backlog.
-        room._server.socket.listen(1024)
         feeds: dict[str, str] = {}
         pages: dict[str, str] = {}
         healthy: dict[str, list[str]] = {}
