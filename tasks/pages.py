@@ -11,10 +11,12 @@ import threading
 import time
 import zlib
 from collections import defaultdict, deque
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from tasks.http import FetchFailed, fetch_url, make_client, retry_after
@@ -26,6 +28,7 @@ PERMANENT_KINDS = {"refused", "bad_scheme", "bad_url", "too_large", "not_html", 
                    "too_many_redirects", "redirect_loop", "bad_encoding"}
 PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 451}
 TRANSIENT_KINDS = {"network", "protocol", "timeout"}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,21 +66,28 @@ class BatchSummary:
             self.errors[kind] = self.errors.get(kind, 0) + n
 
 
+def article_or_reason(body: bytes, url: str, feed_title: str | None,
+                      feed_published_at: datetime | None) -> tuple[dict | None, str | None]:
+    """The extracted article as a dict, or None and why: a hostile page must not fail its batch."""
+    from tasks.extract import ExtractionError, extract_article
+
+    try:
+        article = extract_article(body, url, feed_title=feed_title, feed_published_at=feed_published_at)
+    except ExtractionError as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001
+        return None, f"{type(exc).__name__}: {str(exc)[:500]}"
+    return article.__dict__.copy(), None
+
+
 def extract_page(body: bytes, url: str, feed_title: str | None,
                  feed_published_at: datetime | None) -> tuple[bytes, dict | None, str | None, float]:
     """Runs in a worker process: compress the raw page and extract the article from it.
     Returns the compressed page, the article (or None and the reason) and the seconds it took."""
-    from tasks.extract import ExtractionError, extract_article
-
     started = time.perf_counter()
     compressed = zlib.compress(body, 1)  # level 6: 3x the CPU (a tenth of extraction) for 15% less space
-    try:
-        article = extract_article(body, url, feed_title=feed_title, feed_published_at=feed_published_at)
-    except ExtractionError as exc:
-        return compressed, None, str(exc), time.perf_counter() - started
-    except Exception as exc:  # noqa: BLE001 (a hostile page must not fail its whole batch)
-        return compressed, None, f"{type(exc).__name__}: {str(exc)[:500]}", time.perf_counter() - started
-    return compressed, article.__dict__.copy(), None, time.perf_counter() - started
+    article, error = article_or_reason(body, url, feed_title, feed_published_at)
+    return compressed, article, error, time.perf_counter() - started
 
 
 def article_row(item: FetchItem, article: dict, fetched_at: datetime) -> dict:
@@ -150,11 +160,6 @@ def _started(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def extraction_pool(workers: int) -> Executor | None:
-    """A process pool shared by every batch of this process; None means extract in a thread."""
-    return _pool_state(workers)[0]
-
-
 def _pool_state(workers: int) -> tuple[ProcessPoolExecutor | None, _Slots | None, list[Future]]:
     """The shared pool, a semaphore counting its idle workers, and its workers' start-up jobs."""
     global _pool, _pool_size, _pool_slots, _pool_warm
@@ -205,8 +210,8 @@ class ExtractTimeout(Exception):
     """A page's extraction ran past settings.extract_timeout; its worker was stopped."""
 
 
-async def _extract(args: tuple, settings: Settings) -> tuple[bytes, dict | None, str | None, float]:
-    """extract_page on the shared pool, within settings.extract_timeout.
+async def extract_in_pool(worker: Callable[..., T], args: tuple, settings: Settings) -> T:
+    """worker(*args) (extract_page, or reprocess's) on the shared pool, within settings.extract_timeout.
 
     A page is submitted only once the pool's workers have started and one of them is idle, so the
     limit measures its extraction, not start-up or the queue. Past the limit the pool is killed
@@ -220,7 +225,7 @@ async def _extract(args: tuple, settings: Settings) -> tuple[bytes, dict | None,
     while True:
         pool, slots, warm = _pool_state(settings.extract_workers)
         if pool is None or slots is None:
-            return await asyncio.to_thread(extract_page, *args)
+            return await asyncio.to_thread(worker, *args)
         if not all(f.done() for f in warm):
             await asyncio.wait([asyncio.wrap_future(f) for f in warm])
         await slots.acquire()
@@ -228,7 +233,7 @@ async def _extract(args: tuple, settings: Settings) -> tuple[bytes, dict | None,
             if pool is not _pool:
                 continue  # replaced while this page waited for a worker
             try:
-                future = loop.run_in_executor(pool, extract_page, *args)
+                future = loop.run_in_executor(pool, worker, *args)
             except RuntimeError:  # BrokenProcessPool, or shut down by another page meanwhile
                 future = None
             try:
@@ -372,7 +377,7 @@ async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRo
             return
         args = (response.body, item.url, item.feed_title, item.feed_published_at)
         try:
-            compressed, article, error, seconds = await _extract(args, settings)
+            compressed, article, error, seconds = await extract_in_pool(extract_page, args, settings)
         except ExtractTimeout as exc:
             out.summary.extract_seconds += settings.extract_timeout
             compressed = await asyncio.to_thread(zlib.compress, response.body, 1)

@@ -1,11 +1,14 @@
 """Re-extracting stored raw pages (after an extractor upgrade) without fetching them again."""
 from __future__ import annotations
 
+import asyncio
 import zlib
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 
-from tasks.pages import BatchResult, BatchSummary, FetchItem, article_row, extraction_pool
+from tasks.pages import (BatchResult, BatchSummary, ExtractTimeout, FetchItem, article_or_reason, article_row,
+                         extract_in_pool)
 from wirecopy.settings import Settings
 
 
@@ -25,27 +28,35 @@ def stored_page(row: tuple) -> StoredPage:
 def reextract_page(body_zlib: bytes, url: str, feed_title: str | None,
                    feed_published_at: datetime | None) -> tuple[dict | None, str | None]:
     """Runs in a worker process."""
-    from tasks.extract import ExtractionError, extract_article
+    return article_or_reason(zlib.decompress(body_zlib), url, feed_title, feed_published_at)
 
-    try:
-        article = extract_article(zlib.decompress(body_zlib), url, feed_title=feed_title,
-                                  feed_published_at=feed_published_at)
-    except ExtractionError as exc:
-        return None, str(exc)
-    return article.__dict__.copy(), None
+
+async def _reextract_all(pages: list[StoredPage], settings: Settings) -> list[tuple[dict | None, str, str]]:
+    """(article, error kind, error) per page, on the ingest's pool and under its extract_timeout:
+    a stored page that hangs or kills the extractor fails alone."""
+    async def one(page: StoredPage) -> tuple[dict | None, str, str]:
+        args = (page.body_zlib, page.item.url, page.item.feed_title, page.item.feed_published_at)
+        try:
+            article, error = await extract_in_pool(reextract_page, args, settings)
+        except ExtractTimeout as exc:
+            return None, "extract_timeout", str(exc)
+        except BrokenProcessPool:
+            return None, "extract_crash", "the extraction worker died on this page"
+        return article, "extract", error or ""
+
+    return await asyncio.gather(*(one(p) for p in pages))
 
 
 def reextract(pages: list[StoredPage], settings: Settings) -> BatchResult:
     """New `articles` rows for stored pages; pages that no longer extract keep their old row."""
-    pool = extraction_pool(settings.extract_workers)
-    args = [(p.body_zlib, p.item.url, p.item.feed_title, p.item.feed_published_at) for p in pages]
-    results = pool.map(reextract_page, *zip(*args)) if pool and args else [reextract_page(*a) for a in args]
     rows: list[dict] = []
     summary = BatchSummary()
-    for page, (article, error) in zip(pages, results):
+    if not pages:
+        return BatchResult({"articles": rows}, summary)
+    for page, (article, kind, _) in zip(pages, asyncio.run(_reextract_all(pages, settings))):
         if article is None:
             summary.pages_failed += 1
-            summary.errors["extract"] = summary.errors.get("extract", 0) + 1
+            summary.errors[kind] = summary.errors.get(kind, 0) + 1
             continue
         rows.append(article_row(page.item, article, page.fetched_at))
         summary.articles += 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -87,3 +88,43 @@ def test_pages_that_would_extract_for_hours_or_crash_are_contained(newsroom, tmp
     assert query(db, "SELECT bytes > 5000000 FROM raw_pages WHERE url = ?", [stuck]) == [(True,)], \
         "the raw page is kept, as for any page extraction gave up on"
     assert meter.seconds < 40
+
+
+def test_reprocessing_a_stored_page_that_hangs_the_extractor_stops_it_and_keeps_its_row(newsroom, tmp_path,
+                                                                                       hostile_case):
+    """`backfill --mode reprocess` runs on the same pool and bound as ingest: the stored page the
+    (upgraded) extractor would work on for hours is stopped, its old row kept, the rest redone."""
+    import zlib
+    from datetime import date
+
+    import duckdb
+
+    from flows.backfill import backfill
+
+    when = datetime(2025, 6, 3, 9, tzinfo=timezone.utc)
+    links = [newsroom.add(f"/news/r{i}", Page(article_page(f"Report {i}", story_paragraphs(f"ferry route {i}"))))
+             for i in range(4)]
+    newsroom.add("/feed.xml", Page(rss2([Item(f"Report {i}", u, published=when) for i, u in enumerate(links)]),
+                                   "application/rss+xml"))
+    feeds = write_feeds(tmp_path / "feeds.toml", [("Ferry News", newsroom.url("/feed.xml"))],
+                        extract_workers=2, extract_timeout=EXTRACT_TIMEOUT)
+    db = tmp_path / "w.duckdb"
+    run_ingest(feeds, db)
+    before = dict(query(db, "SELECT url, text FROM articles"))
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE raw_pages SET body_zlib = ? WHERE url = ?",
+                [zlib.compress(one_paragraph_page(5 * MiB, inline_markup=True)), links[0]])
+    con.execute("UPDATE articles SET text = text || '\n\nSign up for our newsletter' WHERE url = ?", [links[1]])
+    con.close()
+
+    with hard_deadline(120), Meter() as meter:
+        summary = backfill(since=date(2025, 6, 3), until=date(2025, 6, 3), mode="reprocess",
+                           feeds_path=str(feeds), db_path=str(db))
+
+    after = dict(query(db, "SELECT url, text FROM articles"))
+    hostile_case("reprocessing a stored page the extractor would work on for hours",
+                 f"stopped after {EXTRACT_TIMEOUT:g} s, its old row kept; {summary.articles}/3 others re-extracted",
+                 meter.seconds, meter.growth_mib)
+    assert (summary.candidates, summary.articles, summary.pages_failed) == (4, 3, 1)
+    assert after == before, "the hung page keeps its row; the others are extracted again, cleanly"
+    assert meter.seconds < 60
