@@ -231,6 +231,50 @@ def test_sigkill_after_commit_before_cleanup(newsroom, tmp_path, fault_api, host
         {t: after_kill[t] for t in ("articles", "stories", "raw_pages", "feed_entries", "fetch_queue")}
 
 
+def test_sigkill_half_way_through_a_sitemap_backfill_and_the_next_one_finishes_the_job(newsroom, tmp_path, fault_api,
+                                                                                        hostile_case):
+    """40 pages in range, loaded every 10 batches of 2: the kill lands with some pages loaded, some
+    staged, some not fetched. The next backfill loads the rest, each page once."""
+    from datetime import date
+
+    from flows.backfill import backfill
+
+    when = "2025-04-{:02d}T08:00:00+00:00"
+    urls = [newsroom.add(f"/news/s{i}", Page(article_page(f"Sitemap {i}", story_paragraphs(f"lock gate {i}"))))
+            for i in range(40)]
+    listed = "".join(f"<url><loc>{u}</loc><lastmod>{when.format(1 + i % 28)}</lastmod></url>" for i, u in enumerate(urls))
+    newsroom.add("/sitemap.xml", Page(('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                                       f'sitemap/0.9">{listed}</urlset>').encode(), "application/xml"))
+    newsroom.add("/robots.txt", Page(f"User-agent: *\nSitemap: {newsroom.url('/sitemap.xml')}\n".encode(), "text/plain"))
+    newsroom.add("/feed.xml", Page(rss2([]), "application/rss+xml"))
+    feeds = write_feeds(tmp_path / "feeds.toml", [("Canal Post", newsroom.url("/feed.xml"))], batch_size=2)
+    db = tmp_path / "w.duckdb"
+
+    def pages_asked() -> list[str]:
+        return [p for p, _ in newsroom.requests if p.startswith("/news/")]
+
+    with hard_deadline(180), Meter() as meter:
+        proc = start_cli("backfill", "--since", "2025-04-01", "--until", "2025-04-30", "--mode", "sitemaps",
+                         "--feeds", str(feeds), "--db", str(db), cwd=tmp_path, api_url=fault_api)
+        wait_for(lambda: len(pages_asked()) >= 30, 120, "30 of 40 pages fetched", proc)
+        kill_session(proc)
+        reset_writer_slot(fault_api)
+        asked_before = len(pages_asked())
+        loaded_before = opens_cleanly(db)["articles"] if db.exists() else 0
+        summary = backfill(since=date(2025, 4, 1), until=date(2025, 4, 30), feeds_path=str(feeds), db_path=str(db))
+        refetched = len(pages_asked()) - asked_before
+        loaded = [r[0] for r in query_db(db, "SELECT url FROM articles")]
+    lost = len(set(urls) - set(loaded))
+    hostile_case("SIGKILL half way through a sitemap backfill", f"killed after {asked_before}/40 pages fetched, "
+                 f"{loaded_before} loaded; the next backfill fetched {refetched} and loaded 40/40, none twice",
+                 meter.seconds, meter.growth_mib, lost=lost)
+    assert proc.returncode == -9
+    assert sorted(loaded) == sorted(urls), "every page once"
+    assert query_db(db, "SELECT count(*), count(DISTINCT url) FROM fetch_queue WHERE status = 'done'") == [(40, 40)]
+    assert refetched < 40 and summary.already_stored >= loaded_before, "what was loaded or staged is not fetched again"
+    assert staging.complete_batches(db.with_name(db.name + ".staging")) == []
+
+
 # --- disk full, read-only database -----------------------------------------------------------------
 
 
