@@ -99,6 +99,9 @@ class Desk:
 
 
 def make_desk(room: Newsroom, tmp: Path, db: Path | None = None, **settings) -> Desk:
+    # Extraction in a thread unless a test is about the worker processes: these faults are about
+    # staging and loading, and starting a process pool for every run would double the suite's time.
+    settings = {"extract_workers": 0, **settings}
     first = [room.add(f"/a/{i}", Page(article_page(f"First {i}", story_paragraphs(f"salt marsh {i}"))))
              for i in range(3)]
     room.add("/a.xml", Page(rss2([Item(f"Marsh {i}", u) for i, u in enumerate(first)]), "application/rss+xml"))
@@ -168,7 +171,7 @@ def test_sigkill_while_fetching(newsroom, tmp_path, fault_api, hostile_case):
 def test_sigkill_while_extracting(newsroom, tmp_path, fault_api, hostile_case):
     mark = tmp_path / "parked"
     with hard_deadline(150), Meter() as meter:
-        desk = make_desk(newsroom, tmp_path)
+        desk = make_desk(newsroom, tmp_path, extract_workers=2)
         desk.publish_second({1: Page(article_page("Second 1", story_paragraphs("river barge 1") + ["PARK-EXTRACTION"]))})
         proc = desk.cli(fault_api, hook="extract", hook_file=mark)
         wait_for(mark.exists, 90, "extraction of the parked page", proc)
