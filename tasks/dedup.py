@@ -259,10 +259,8 @@ def _opening_kept(heads: list[np.ndarray], other: np.ndarray, n: int) -> bool:
 def _opening_run_kept(heads: list[np.ndarray], other: np.ndarray) -> bool:
     """The opening paragraphs `other` keeps form one run (after any new lead): a teaser is the start
     of its story, not lines picked from here and there."""
-    kept = _heads_kept(heads, other)
-    first = kept.index(True) if True in kept else len(kept)
-    last = len(kept) - 1 - kept[::-1].index(True) if True in kept else -1
-    return all(kept[first:last + 1])
+    kept = "".join("x" if k else "." for k in _heads_kept(heads, other))
+    return "." not in kept.strip(".")
 
 
 def _match(x: _Doc, y: _Doc) -> _Edge | None:

@@ -345,8 +345,8 @@ async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRo
         lambda: asyncio.Semaphore(settings.per_host_concurrency))
 
     async def one(item: FetchItem, client) -> None:
-        host = urlsplit(item.url).hostname or ""
-        site = urlsplit(item.url).netloc
+        parts = urlsplit(item.url)
+        host, site = parts.hostname or "", parts.netloc
         try:
             async with overall, per_host[host]:
                 when = datetime.now(timezone.utc)

@@ -137,16 +137,21 @@ def delayed(body: bytes, seconds: float, content_type: str = "application/rss+xm
     return handler
 
 
+def send_html(req, page: bytes) -> None:
+    """Answer a newsroom request with a 200 HTML page (for handlers that first wait on something)."""
+    req.send_response(200)
+    req.send_header("Content-Type", "text/html; charset=utf-8")
+    req.send_header("Content-Length", str(len(page)))
+    req.end_headers()
+    req.wfile.write(page)
+
+
 def blocking(entered: threading.Event, release: threading.Event, page: bytes):
     """Signals that the request arrived, then waits (the test kills the client meanwhile)."""
     def handler(req) -> None:
         entered.set()
         release.wait(60)
-        req.send_response(200)
-        req.send_header("Content-Type", "text/html; charset=utf-8")
-        req.send_header("Content-Length", str(len(page)))
-        req.end_headers()
-        req.wfile.write(page)
+        send_html(req, page)
     return handler
 
 

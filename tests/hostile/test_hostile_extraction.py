@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
-from hostile_kit import HERE, MiB, Meter, hard_deadline, one_paragraph_page, run_ingest
+from hostile_kit import HERE, MiB, Meter, hard_deadline, one_paragraph_page, run_ingest, send_html
 from tasks import pages
 from wirecopy.newsroom import Page
 
@@ -41,11 +41,7 @@ def after_stuck_started(mark, body: bytes, delay: float):
         while not mark.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
         time.sleep(delay)
-        req.send_response(200)
-        req.send_header("Content-Type", "text/html; charset=utf-8")
-        req.send_header("Content-Length", str(len(body)))
-        req.end_headers()
-        req.wfile.write(body)
+        send_html(req, body)
     return handler
 
 

@@ -81,6 +81,10 @@ class Desk:
     second: list[str]
 
     @property
+    def staging_dir(self) -> Path:
+        return self.db.with_name(self.db.name + ".staging")
+
+    @property
     def expected(self) -> set[str]:
         return set(self.first) | set(self.second)
 
@@ -142,7 +146,7 @@ def assert_complete(desk: Desk) -> int:
     assert dict(query_db(desk.db, "SELECT status, count(*) FROM fetch_queue GROUP BY status")) == {"done": 7}
     assert query_db(desk.db, "SELECT count(*), count(DISTINCT url) FROM raw_pages") == [(7, 7)]
     assert query_db(desk.db, "SELECT count(*) FROM feed_entries") == [(7,)]
-    assert staging.complete_batches(desk.db.with_name(desk.db.name + ".staging")) == []
+    assert staging.complete_batches(desk.staging_dir) == []
     return lost
 
 
@@ -196,7 +200,7 @@ def test_sigkill_while_loading(newsroom, tmp_path, fault_api, hostile_case):
         leaked = writer_slots_taken(fault_api)
         reset_writer_slot(fault_api)  # see the note below
         after_kill = opens_cleanly(desk.db)
-        staged = staging.complete_batches(desk.db.with_name(desk.db.name + ".staging"))
+        staged = staging.complete_batches(desk.staging_dir)
         run_ingest(desk.feeds, desk.db)
         lost = assert_complete(desk)
     # Reported, not asserted: the killed run still holds the Prefect `duckdb-writer` slot (lease of
@@ -221,7 +225,7 @@ def test_sigkill_after_commit_before_cleanup(newsroom, tmp_path, fault_api, host
         kill_session(proc)
         reset_writer_slot(fault_api)
         after_kill = opens_cleanly(desk.db)
-        staged = staging.complete_batches(desk.db.with_name(desk.db.name + ".staging"))
+        staged = staging.complete_batches(desk.staging_dir)
         run_ingest(desk.feeds, desk.db)  # loads the same batches a second time
         after_next = opens_cleanly(desk.db)
         lost = assert_complete(desk)
@@ -369,7 +373,7 @@ def test_disk_full_while_loading_fails_clearly_and_keeps_the_staged_work(newsroo
             monkeypatch.undo()
             for filler in filled:
                 filler.unlink()
-        staged = staging.complete_batches(desk.db.with_name(desk.db.name + ".staging"))
+        staged = staging.complete_batches(desk.staging_dir)
         during = opens_cleanly(desk.db)
         fetched = len(newsroom.requests)
         run_ingest(desk.feeds, desk.db)
@@ -413,7 +417,7 @@ def test_immutable_database_file_fails_clearly_and_staged_work_is_loaded_next(ne
             code, err = run_cli_inprocess(capsys, desk)
         finally:
             subprocess.run(["chattr", "-i", str(desk.db)], check=True)
-        staged = staging.complete_batches(desk.db.with_name(desk.db.name + ".staging"))
+        staged = staging.complete_batches(desk.staging_dir)
         fetched = len(newsroom.requests)
         run_ingest(desk.feeds, desk.db)
         refetched = [p for p, _ in newsroom.requests[fetched:] if p.startswith("/b/")]
@@ -459,7 +463,7 @@ def test_long_held_read_only_connection(newsroom, tmp_path, capsys, hostile_case
         finally:
             reader.kill()
             reader.wait()
-        staged = staging.complete_batches(desk.db.with_name(desk.db.name + ".staging"))
+        staged = staging.complete_batches(desk.staging_dir)
 
         reader = subprocess.Popen([sys.executable, "-c", reader_code, str(desk.db), "2"], stdout=subprocess.PIPE,
                                   text=True)
