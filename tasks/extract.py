@@ -294,9 +294,7 @@ def _extract_from_tree(tree: HtmlElement, url: str, feed_title: str | None,
         "\n".join(lines), title=metadata.title, authors=metadata.author, site_name=metadata.sitename, url=url
     )
     paragraphs = clean_lines(lines, title=title, description=metadata.description)
-    if not paragraphs:
-        raise ExtractionError(f"no article text left after cleaning: {url}")
-    text = "\n\n".join(paragraphs)
+    text = "\n\n".join(paragraphs or lines)
     return ExtractedArticle(
         title=title,
         authors=metadata.author,
@@ -307,4 +305,5 @@ def _extract_from_tree(tree: HtmlElement, url: str, feed_title: str | None,
         site_name=metadata.sitename,
         description=metadata.description,
         page_url=metadata.url or url,
+        cleaning_emptied=not paragraphs,
     )

@@ -95,7 +95,8 @@ def article_row(item: FetchItem, article: dict, fetched_at: datetime) -> dict:
     return dict(article_id=article_id_for(item.url), url=item.url, outlet=item.outlet,
                 feed_url=item.feed_url, fetched_at=fetched_at, extracted_at=datetime.now(timezone.utc),
                 **{k: article[k] for k in ("title", "authors", "published_at", "text", "language",
-                                           "wire_service", "site_name", "description", "page_url")})
+                                           "wire_service", "site_name", "description", "page_url",
+                                           "cleaning_emptied")})
 
 
 class _Slots:
@@ -300,6 +301,10 @@ class _BatchRows:
 
     def extracted(self, item: FetchItem, article: dict, when: datetime) -> None:
         self.rows["articles"].append(article_row(item, article, when))
+        if article["cleaning_emptied"]:  # kept as an article; the reason stays on record
+            self.rows["page_errors"].append(dict(
+                url=item.url, feed_url=item.feed_url, attempted_at=when, kind="cleaning_emptied",
+                error="cleaning removed every line extraction found; stored what extraction found"))
         self.rows["fetch_queue"].append(self._queue_row(item, status="done", attempts=item.attempts + 1,
                                                         error=None, when=when, next_at=None))
         self.summary.articles += 1

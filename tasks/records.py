@@ -27,3 +27,6 @@ class ExtractedArticle:
     site_name: str | None = None
     description: str | None = None
     page_url: str | None = None  # canonical URL the page declares
+    # Cleaning removed every line extraction found: `text` holds what extraction found instead,
+    # so the page is still an article (kept, flagged, re-tried by `backfill --mode reprocess`).
+    cleaning_emptied: bool = False

@@ -53,7 +53,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("feed_url", pa.string()), ("title", pa.string()), ("authors", pa.string()),
         ("published_at", TS), ("fetched_at", TS), ("text", pa.string()), ("language", pa.string()),
         ("wire_service", pa.string()), ("site_name", pa.string()), ("description", pa.string()),
-        ("page_url", pa.string()), ("extracted_at", TS),
+        ("page_url", pa.string()), ("extracted_at", TS), ("cleaning_emptied", pa.bool_()),
     ]),
 }
 

@@ -294,3 +294,30 @@ def test_a_load_past_the_database_memory_limit_fails_clearly_and_the_next_run_lo
     run_ingest(feeds, db)
     assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(first + later)
     assert not [p for p, _ in newsroom.requests[fetched:] if p.startswith("/news/")], "loaded from staging"
+
+
+def test_a_page_emptied_by_cleaning_is_still_an_article_flagged_and_reprocessed(newsroom, tmp_path):
+    from flows.backfill import backfill
+
+    caption_only = newsroom.add("/news/dolls", Page(article_page("Dolls on sale in Moscow", [
+        "share",
+        "FILE PHOTO: Matryoshka dolls depicting the two presidents are seen on sale at a flea market "
+        "in Moscow, Russia July 13, 2018. REUTERS/Maxim Shemetov"])))
+    story = publish(newsroom, "summit", "summit talks")
+    newsroom.add("/feed.xml", Page(rss2([Item("Dolls", caption_only, published=WHEN),
+                                         Item("Summit", story, published=WHEN)]), "application/rss+xml"))
+    feeds = write_feeds(tmp_path / "feeds.toml", [("Wire Digest", newsroom.url("/feed.xml"))])
+    db = tmp_path / "w.duckdb"
+
+    summary = run_ingest(feeds, db)
+
+    assert summary.articles_loaded == 2
+    rows = dict(query(db, "SELECT url, cleaning_emptied FROM articles"))
+    assert rows == {caption_only: True, story: False}
+    assert "Matryoshka dolls" in query(db, "SELECT text FROM articles WHERE url = ?", [caption_only])[0][0]
+    assert query(db, "SELECT status FROM fetch_queue WHERE url = ?", [caption_only]) == [("done",)]
+    assert query(db, "SELECT kind FROM page_errors WHERE url = ?", [caption_only]) == [("cleaning_emptied",)]
+    assert query(db, "SELECT story_id IS NOT NULL FROM articles WHERE url = ?", [caption_only]) == [(True,)]
+    day = WHEN.date()
+    again = backfill(since=day, until=day, mode="reprocess", feeds_path=str(feeds), db_path=str(db))
+    assert again.candidates == 2, "reprocess re-tries the emptied page from its stored copy"

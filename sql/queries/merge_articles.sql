@@ -22,5 +22,6 @@ ON CONFLICT (article_id) DO UPDATE SET
     site_name = excluded.site_name,
     description = excluded.description,
     page_url = excluded.page_url,
-    extracted_at = excluded.extracted_at
+    extracted_at = excluded.extracted_at,
+    cleaning_emptied = excluded.cleaning_emptied
 WHERE excluded.extracted_at >= articles.extracted_at;

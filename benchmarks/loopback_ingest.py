@@ -1,0 +1,91 @@
+"""Run `wirecopy ingest` the way a user does, on outlets served from 127.0.0.1.
+
+Quality benchmarks score what lands in the database through this path (fetch, extraction,
+cleaning, load, story assignment), not what one function returns when fed text directly.
+"""
+from __future__ import annotations
+
+import html as htmlmod
+import os
+import subprocess
+import sys
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Iterator
+
+from wirecopy.newsroom import Newsroom, Page
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Story:
+    """One article page of an outlet: where it is served, what its feed entry says."""
+
+    key: str  # the corpus's id for the page
+    outlet: str
+    title: str
+    published: datetime
+    html: bytes
+
+
+def rss(items: list[tuple[str, str, datetime]], title: str) -> bytes:
+    entries = "".join(f"<item><title>{htmlmod.escape(t)}</title><link>{htmlmod.escape(u)}</link>"
+                      f"<guid>{htmlmod.escape(u)}</guid><pubDate>{format_datetime(d)}</pubDate></item>"
+                      for t, u, d in items)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{htmlmod.escape(title)}'
+            f"</title><link>http://127.0.0.1/</link><description>loopback outlet</description>{entries}"
+            "</channel></rss>").encode()
+
+
+@contextmanager
+def outlets_on_loopback(stories: list[Story]) -> Iterator[tuple[list[tuple[str, str]], dict[str, str]]]:
+    """One site and one RSS feed per outlet, each on its own 127.0.0.1 port.
+
+    Yields the (outlet, feed URL) pairs and a map from each page's URL to its story key."""
+    by_outlet: dict[str, list[Story]] = {}
+    for story in stories:
+        by_outlet.setdefault(story.outlet, []).append(story)
+    feeds, keys = [], {}
+    with ExitStack() as stack:
+        for outlet, items in sorted(by_outlet.items()):
+            room = stack.enter_context(Newsroom())
+            entries = []
+            for story in items:
+                url = room.add(f"/news/{story.key}.html", Page(story.html))
+                keys[url] = story.key
+                entries.append((story.title, url, story.published))
+            feeds.append((outlet, room.add("/feed.xml", Page(rss(entries, outlet), "application/rss+xml"))))
+        yield feeds, keys
+
+
+def write_feeds_toml(path: Path, feeds: list[tuple[str, str]], settings: dict[str, object] | None = None) -> None:
+    lines = []
+    if settings:
+        lines.append("[settings]")
+        lines += [f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"' for k, v in settings.items()]
+        lines.append("")
+    for outlet, url in feeds:
+        lines += ["[[feeds]]", f"outlet = {outlet!r}".replace("'", '"'), f'url = "{url}"', ""]
+    path.write_text("\n".join(lines))
+
+
+def ingest_env(prefect_home: Path) -> dict[str, str]:
+    """The user's command with a Prefect home of its own and no Prefect server of the user's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "WIRECOPY_"))}
+    env.update(PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300")
+    return env
+
+
+def run_ingest(feeds_toml: Path, db: Path, prefect_home: Path) -> tuple[int, float, str]:
+    """`wirecopy ingest` in a process of its own; returns exit code, seconds and its output."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "wirecopy.cli", "ingest", "--feeds", str(feeds_toml),
+                           "--db", str(db)], cwd=REPO, env=ingest_env(prefect_home),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return proc.returncode, time.perf_counter() - started, proc.stdout
