@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -61,7 +62,9 @@ LEAD_CONTAINMENT = 0.2
 TEASER_SHINGLES = 80  # a text this short is little evidence: its match must be the other's opening run
 BODY_CONTAINMENT = 0.6
 BODY_JACCARD = 0.4
-TEMPLATE_MIN_ARTICLES = 3
+FURNITURE_MIN_OTHERS = 2  # a page holding a paragraph is evidence when it has this much else
+FURNITURE_PAIRED = 0.25
+FURNITURE_SAMPLE = 30  # holders of a paragraph compared, at most
 CHUNK = 5000  # articles per pass; bounds memory for big batches and rebuilds
 
 # --- normalisation -------------------------------------------------------------------------
@@ -188,7 +191,7 @@ class _Doc:
     article_id: str
     outlet: str
     day: int = 0  # publication day (fetch day when unknown), for the candidate window
-    paragraphs: tuple[tuple[int, np.ndarray], ...] = ()  # (outlet paragraph key, token hashes)
+    paragraphs: tuple[tuple[int, np.ndarray], ...] = ()  # (paragraph key, token hashes)
     shingles: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
     heads: list[np.ndarray] = field(default_factory=list)
     samples: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -226,12 +229,12 @@ def _short(hashes: np.ndarray) -> np.ndarray:
 
 
 def _parse(article_id: str, outlet: str, day: int, text: str) -> _Doc:
-    """Tokenise the content lines; paragraph keys include the outlet, for template counting."""
+    """Tokenise the content lines; a paragraph's key is its normalised text, whatever the outlet."""
     paragraphs = []
     for line in _content_lines(text):
         tokens = _token_hashes(line)
         if len(tokens):
-            digest = hashlib.blake2b(outlet.encode() + b"\0" + tokens.tobytes(), digest_size=8).digest()
+            digest = hashlib.blake2b(tokens.tobytes(), digest_size=8).digest()
             paragraphs.append((int.from_bytes(digest, "little", signed=True), tokens))
     return _Doc(article_id, outlet, day, tuple(paragraphs))
 
@@ -323,17 +326,47 @@ def _parse_stored(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[st
     return {aid: _parse(aid, outlet, day, text) for aid, outlet, text, day in rows}
 
 
-def _key_counts(con: duckdb.DuckDBPyConnection, keys: Iterable[int]) -> dict[int, int]:
+def _furniture(holders: list[set[int]], key: int) -> bool:
+    """Whether a paragraph is furniture, judged by the pages that hold it (their paragraph keys).
+
+    Copies of a story that share a paragraph share much of the rest too; furniture (a widget, a
+    header and footer, a sign-up line, a quote many stories repeat) sits beside text that differs.
+    A pair of holders are copies when they share a quarter of their paragraphs, beyond the block
+    every holder has (with three holders or more, a common header and footer is that block). The
+    paragraph is furniture when most holders with other content are copies of no other holder:
+    learnt from two pages, of one outlet or many. A digest quoting a story's lead does not make
+    the lead furniture, since the story's copies still pair up."""
+    pages = [h for h in holders if len(h - {key}) >= FURNITURE_MIN_OTHERS]
+    if len(pages) < 2:
+        return False
+    block = set.intersection(*pages) if len(pages) > 2 else {key}
+    rest = [h - block for h in pages]
+    paired = sum(any(len(x & y) >= FURNITURE_PAIRED * min(len(x), len(y)) for j, y in enumerate(rest) if j != i)
+                 for i, x in enumerate(rest))
+    return 2 * paired < len(rest)
+
+
+def _furniture_keys(con: duckdb.DuckDBPyConnection, keys: Iterable[int]) -> set[int]:
+    """The keys among `keys` that are furniture, from story_paragraphs as it stands. A key's holders
+    are a sample fixed by the holder set (smallest hashes), so the verdict does not depend on order."""
     with _Registered(con, dedup_keys=_keys(keys)):
-        return dict(con.execute(
-            "SELECT key, count(*) FROM story_paragraphs WHERE key IN (SELECT key FROM dedup_keys) GROUP BY key"
-        ).fetchall())
+        rows = con.execute(
+            """WITH h AS (SELECT key, article_id FROM story_paragraphs
+                          WHERE key IN (SELECT key FROM dedup_keys)
+                          QUALIFY row_number() OVER (PARTITION BY key ORDER BY hash(article_id), article_id)
+                                  <= $sample)
+               SELECT h.key, h.article_id, list(p.key) FROM h JOIN story_paragraphs p USING (article_id)
+               GROUP BY ALL""", {"sample": FURNITURE_SAMPLE}).fetchall()
+    holders: dict[int, list[set[int]]] = {}
+    for key, _, held in rows:
+        holders.setdefault(key, []).append(set(held))
+    return {key for key, sets in holders.items() if _furniture(sets, key)}
 
 
 def _update_paragraphs(con: duckdb.DuckDBPyConnection, docs: dict[str, _Doc], indexed: set[str]) -> set[int]:
-    """Replace these articles' paragraph rows; return the outlet-paragraph keys that are templates.
+    """Replace these articles' paragraph rows; return the paragraph keys that are furniture.
 
-    Other articles holding a key that becomes (or stops being) a template are parsed and added to
+    Other articles holding a key that becomes (or stops being) furniture are parsed and added to
     `docs`: their content changed, so they are re-indexed with the batch.
     """
     new = {d.article_id: {key for key, _ in d.paragraphs} for d in docs.values()}
@@ -343,31 +376,29 @@ def _update_paragraphs(con: duckdb.DuckDBPyConnection, docs: dict[str, _Doc], in
             rows = con.execute("SELECT article_id, key FROM story_paragraphs JOIN dedup_ids USING (article_id)")
             for aid, key in rows.fetchall():
                 old.setdefault(aid, set()).add(key)
-    before = _key_counts(con, set().union(*new.values(), *old.values()))
-    after = dict(before)
-    for keys, sign in [(k, -1) for k in old.values()] + [(k, 1) for k in new.values()]:
-        for key in keys:
-            after[key] = after.get(key, 0) + sign
-    crossed = {k for k, n in after.items()
-               if (n >= TEMPLATE_MIN_ARTICLES) != (before.get(k, 0) >= TEMPLATE_MIN_ARTICLES)}
-    with _Registered(con, dedup_ids=_ids(docs), dedup_keys=_keys(crossed)):
-        affected = {r[0] for r in con.execute(
-            """SELECT DISTINCT article_id FROM story_paragraphs WHERE key IN (SELECT key FROM dedup_keys)
-               AND article_id NOT IN (SELECT article_id FROM dedup_ids)""").fetchall()} if crossed else set()
-        if old:
+    relevant = set().union(*new.values(), *old.values())
+    before = _furniture_keys(con, relevant)
+    if old:
+        with _Registered(con, dedup_ids=_ids(old)):
             con.execute("DELETE FROM story_paragraphs WHERE article_id IN (SELECT article_id FROM dedup_ids)")
     rows = sorted((key, aid) for aid, keys in new.items() for key in keys)
     table = pa.table({"key": pa.array([k for k, _ in rows], pa.int64()),
                       "article_id": pa.array([a for _, a in rows], pa.string())})
     with _Registered(con, dedup_paras=table):
         con.execute("INSERT INTO story_paragraphs SELECT key, article_id FROM dedup_paras")
-    template = {k for k, n in after.items() if n >= TEMPLATE_MIN_ARTICLES}
-    if affected:
-        others = _parse_stored(con, affected)
-        extra = {key for d in others.values() for key, _ in d.paragraphs} - after.keys()
-        template |= {k for k, n in _key_counts(con, extra).items() if n >= TEMPLATE_MIN_ARTICLES}
-        docs.update(others)
-    return template
+    furniture = _furniture_keys(con, relevant)
+    crossed = before ^ furniture
+    if crossed:
+        with _Registered(con, dedup_ids=_ids(docs), dedup_keys=_keys(crossed)):
+            affected = {r[0] for r in con.execute(
+                """SELECT DISTINCT article_id FROM story_paragraphs WHERE key IN (SELECT key FROM dedup_keys)
+                   AND article_id NOT IN (SELECT article_id FROM dedup_ids)""").fetchall()}
+        if affected:
+            others = _parse_stored(con, affected)
+            extra = {key for d in others.values() for key, _ in d.paragraphs} - relevant
+            furniture |= _furniture_keys(con, extra)
+            docs.update(others)
+    return furniture
 
 
 def _drop_index_rows(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> None:
@@ -519,22 +550,190 @@ def connected_components(items: Iterable[str], links: Iterable[tuple[str, str]],
     return {i: root(i) for i in parent}
 
 
+# A cluster takes an article (or another cluster) only when the copy edges between them outweigh
+# the missing ones at this rate: more than a third of the pairs must be linked. One wrong edge never
+# joins two stories of two or more copies each, and a new copy must match several members.
+MISSING_EDGE_COST = 1 / 3
+DIGEST_PART = 0.5  # a page sharing a minor part of itself with each of two unlinked groups ...
+DIGEST_OVERLAP = 0.2  # ... parts that overlap this little, holds two stories
+
+
+def _gain(links: int, size_a: int, size_b: int) -> float:
+    return links - MISSING_EDGE_COST * (size_a * size_b - links)
+
+
+def _cluster(nodes: list[str], edges: set[tuple[str, str]]) -> list[int]:
+    """Correlation clustering of one component: each node's cluster number.
+
+    Greedy agglomeration (always the merge with the largest gain, ties to the earliest nodes), then
+    single-node moves until none helps. Deterministic in the node order, which is publication
+    order: the result depends on the graph only, not on arrival or batching."""
+    index = {n: i for i, n in enumerate(nodes)}
+    neighbours: list[set[int]] = [set() for _ in nodes]
+    for a, b in edges:
+        neighbours[index[a]].add(index[b])
+        neighbours[index[b]].add(index[a])
+    label = list(range(len(nodes)))
+    members: dict[int, set[int]] = {i: {i} for i in range(len(nodes))}
+    links: dict[tuple[int, int], int] = {}
+    for i, near in enumerate(neighbours):
+        for j in near:
+            if i < j:
+                links[(i, j)] = links.get((i, j), 0) + 1
+    while True:
+        best = max(((_gain(n, len(members[a]), len(members[b])), -a, -b) for (a, b), n in links.items()),
+                   default=None)
+        if best is None or best[0] <= 0:
+            break
+        keep, gone = -best[1], -best[2]
+        for i in members[gone]:
+            label[i] = keep
+        members[keep] |= members.pop(gone)
+        merged: dict[tuple[int, int], int] = {}
+        for (a, b), n in links.items():
+            a, b = (keep if a == gone else a), (keep if b == gone else b)
+            if a != b:
+                key = (min(a, b), max(a, b))
+                merged[key] = merged.get(key, 0) + n
+        links = merged
+    fresh = len(nodes)
+    for _ in range(len(nodes)):  # single-node moves, each lowering the disagreements, until none does
+        moved = False
+        for i in range(len(nodes)):
+            own, links_to = label[i], Counter(label[j] for j in neighbours[i])
+
+            def cost(c: int | None) -> float:  # node i's disagreements in cluster c (None: alone)
+                inside = links_to.get(c, 0) if c is not None else 0
+                size = len(members[c]) - (c == own) if c is not None else 0
+                return len(neighbours[i]) - inside + MISSING_EDGE_COST * (size - inside)
+
+            target = min([*sorted(links_to), None], key=cost)
+            if cost(target) < cost(own) - 1e-9:
+                if target is None:
+                    target, fresh = fresh, fresh + 1
+                members[own].discard(i)
+                members.setdefault(target, set()).add(i)
+                label[i], moved = target, True
+        if not moved:
+            break
+    return label
+
+
+def _digests(nodes: list[str], edges: set[tuple[str, str]], shingles: dict[str, np.ndarray]) -> set[str]:
+    """Pages that hold two stories or more (news in brief, running files, round-ups).
+
+    A page is one when its copy edges reach two groups of articles that have no edge between
+    them, what it shares with each group is a minor part of it, and those parts barely overlap:
+    they are different stories. A full story is not one: the copies it shares text with are linked
+    to each other, and a rewrite of it shares most of it."""
+    neighbours: dict[str, set[str]] = {n: set() for n in nodes}
+    for a, b in edges:
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    found = set()
+    for node in nodes:
+        near = neighbours[node]
+        if len(near) < 2:
+            continue
+        group = connected_components(near, [(a, b) for a in near for b in neighbours[a] & near if a < b])
+        members: dict[str, list[str]] = {}
+        for other, root in group.items():
+            members.setdefault(root, []).append(other)
+        parts = []
+        for _, linked in sorted(members.items()):
+            part = np.unique(np.concatenate(
+                [np.intersect1d(shingles[node], shingles[o], assume_unique=True) for o in linked]))
+            if len(part) <= DIGEST_PART * len(shingles[node]):
+                parts.append(part)
+        if any(len(np.intersect1d(x, y, assume_unique=True)) <= DIGEST_OVERLAP * min(len(x), len(y))
+               for i, x in enumerate(parts) for y in parts[i + 1:]):
+            found.add(node)
+    return found
+
+
+def _attach_leaves(nodes: list[str], edges: set[tuple[str, str]], label: list[int],
+                   shingles: dict[str, np.ndarray]) -> list[int]:
+    """An article left alone whose copy edges all reach one story, and one of them says it is
+    mostly a copy of that member (a teaser, a video page's text), joins it.
+
+    It adds one article to one story and can never bridge two: a page whose edges reach two
+    stories stays alone, and so does one held by a single weak edge (a shared widget block)."""
+    index = {n: i for i, n in enumerate(nodes)}
+    size = Counter(label)
+    reach: dict[int, set[int]] = {}
+    strong: set[int] = set()
+    for a, b in edges:
+        i, j = index[a], index[b]
+        shared = len(np.intersect1d(shingles[a], shingles[b], assume_unique=True))
+        for x, y in ((i, j), (j, i)):
+            if size[label[x]] == 1:
+                reach.setdefault(x, set()).add(label[y] if size[label[y]] > 1 else -1 - y)
+                if shared >= BODY_CONTAINMENT * len(shingles[nodes[x]]):
+                    strong.add(x)
+    attached = list(label)
+    for i, stories in reach.items():
+        if i in strong and len(stories) == 1 and (target := next(iter(stories))) >= 0:
+            attached[i] = target
+    return attached
+
+
+def partition_component(nodes: list[str], edges: set[tuple[str, str]],
+                        shingles: dict[str, np.ndarray]) -> dict[str, str]:
+    """Stories of one connected component of the copy graph, each named by its earliest member.
+
+    `nodes` in publication order. Digests are their own stories; the rest is clustered without
+    their edges, then lone articles whose edges all reach one story join it."""
+    digests = _digests(nodes, edges, shingles)
+    edges = {e for e in edges if e[0] not in digests and e[1] not in digests}
+    label = _attach_leaves(nodes, edges, _cluster(nodes, edges), shingles)
+    first: dict[int, str] = {}
+    for node, c in zip(nodes, label):
+        first.setdefault(c, node)
+    return {node: first[c] for node, c in zip(nodes, label)}
+
+
+def _component_of(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> tuple[set[str], set[tuple[str, str]]]:
+    """The articles connected to `seeds` through copy edges, and those edges."""
+    nodes, edges, frontier = set(seeds), set(), set(seeds)
+    while frontier:
+        with _Registered(con, dedup_ids=_ids(frontier)):
+            found = con.execute("""SELECT a, b FROM story_edges WHERE a IN (SELECT article_id FROM dedup_ids)
+                                   OR b IN (SELECT article_id FROM dedup_ids)""").fetchall()
+        edges.update(found)
+        frontier = {x for e in found for x in e} - nodes
+        nodes |= frontier
+    return nodes, edges
+
+
 def _recluster(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
-    """Recompute the components holding `touched` articles and rewrite their stories rows."""
+    """Re-partition the components holding `touched` articles and rewrite their stories rows."""
     with _Registered(con, dedup_ids=_ids(touched)):
         con.execute(
             """CREATE OR REPLACE TEMP TABLE dedup_old AS
                SELECT DISTINCT story_id FROM articles
                WHERE article_id IN (SELECT article_id FROM dedup_ids) AND story_id IS NOT NULL""")
-        members = con.execute(
-            """SELECT article_id, story_id, COALESCE(published_at, fetched_at) FROM articles
-               WHERE article_id IN (SELECT article_id FROM dedup_ids)
-                  OR story_id IN (SELECT story_id FROM dedup_old)""").fetchall()
-    order: dict[str, tuple[datetime, str]] = {aid: (t, aid) for aid, _, t in members}
-    with _Registered(con, dedup_ids=_ids(order)):
-        edges = con.execute(
-            "SELECT a, b FROM story_edges WHERE a IN (SELECT article_id FROM dedup_ids)").fetchall()
-    story = connected_components(order, edges, key=order.__getitem__)
+        seeds = {r[0] for r in con.execute(
+            """SELECT article_id FROM articles WHERE article_id IN (SELECT article_id FROM dedup_ids)
+                  OR story_id IN (SELECT story_id FROM dedup_old)""").fetchall()}
+    nodes, edges = _component_of(con, seeds)
+    with _Registered(con, dedup_ids=_ids(nodes)):
+        con.execute("""INSERT INTO dedup_old SELECT DISTINCT story_id FROM articles
+                       WHERE article_id IN (SELECT article_id FROM dedup_ids) AND story_id IS NOT NULL""")
+        order = {aid: (t, aid) for aid, t in con.execute(
+            """SELECT article_id, COALESCE(published_at, fetched_at) FROM articles
+               WHERE article_id IN (SELECT article_id FROM dedup_ids)""").fetchall()}
+    edges = {e for e in edges if e[0] in order and e[1] in order}
+    linked = {x for e in edges for x in e}
+    shingles = {aid: d.shingles for aid, d in _stored_docs(con, linked).items()}
+    component = connected_components(order, edges, key=order.__getitem__)
+    by_component: dict[str, list[str]] = {}
+    for aid in sorted(order, key=order.__getitem__):
+        by_component.setdefault(component[aid], []).append(aid)
+    story: dict[str, str] = {}
+    for members in by_component.values():
+        inside = set(members)
+        story.update(partition_component(members, {e for e in edges if e[0] in inside}, shingles)
+                     if len(members) > 2 else {m: members[0] for m in members})
     assignment = pa.table({
         "article_id": pa.array(list(order), pa.string()),
         "story_id": pa.array([story[aid] for aid in order], pa.string()),

@@ -306,15 +306,35 @@ def test_reprocessed_article_moves_to_its_new_story(con: duckdb.DuckDBPyConnecti
     assert story_of(con) == snapshot
 
 
-def test_outlet_template_learnt_later_reindexes_earlier_articles(con: duckdb.DuckDBPyConnection) -> None:
-    """Two short pieces matched on their shared template part ways once a third reveals it."""
-    for i, paragraphs in enumerate([[STORY[7]], [OTHER[3]]]):
-        add(con, f"piece{i}", body([TEMPLATE_HEAD, TEMPLATE_FOOT, *paragraphs]), outlet=COURIER, minutes=i)
-    assign(con, ["piece0", "piece1"])
-    assert same_story(con, "piece0", "piece1")  # indistinguishable from a copy so far
-    add(con, "piece2", body([TEMPLATE_HEAD, TEMPLATE_FOOT, OTHER[4]]), outlet=COURIER, minutes=2)
-    assign(con, ["piece2"])
-    assert len(set(story_of(con).values())) == 3
+def test_furniture_learnt_from_later_pages_reindexes_the_earlier_ones(con: duckdb.DuckDBPyConnection) -> None:
+    """Two copies of one story carry the outlet's header and footer; once other stories of the outlet
+    show those lines to be furniture, the copies are re-indexed without them and stay one story."""
+    for i in range(2):
+        add(con, f"copy{i}", body([TEMPLATE_HEAD, TEMPLATE_FOOT, STORY[7], STORY[8]]), outlet=COURIER, minutes=i)
+    assign(con, ["copy0", "copy1"])
+    content = "SELECT n_shingles FROM story_docs WHERE article_id = 'copy0'"
+    with_furniture = con.execute(content).fetchone()[0]
+    for i, paragraph in enumerate(OTHER[2:5]):
+        add(con, f"other{i}", body([TEMPLATE_HEAD, TEMPLATE_FOOT, paragraph]), outlet=COURIER, minutes=5 + i)
+    assign(con, ["other0", "other1", "other2"])
+    assert con.execute(content).fetchone()[0] < with_furniture, "copy0 re-indexed without the furniture"
+    assert partition(story_of(con)) == {frozenset({"copy0", "copy1"}), frozenset({"other0"}), frozenset({"other1"}),
+                                        frozenset({"other2"})}
+    snapshot = story_of(con)
+    rebuild(con)
+    assert story_of(con) == snapshot
+
+
+def test_a_one_page_outlets_widget_lines_do_not_link_it_to_another_outlets_page(
+        con: duckdb.DuckDBPyConnection) -> None:
+    """Two sites of one publishing group, one page each, open with the same weather widget."""
+    widget = ["Your weather is set to Harbor City. You can change the location at any time from the menu.",
+              "Areas of fog early, becoming mostly sunny this afternoon with a high near 91 and light winds."]
+    add(con, "gazette", body([*widget, *STORY[1:7]]), outlet="harborgazette.example.com")
+    add(con, "herald", body([*widget, *OTHER, *THIRD[3:]]), outlet="riverherald.example.com", minutes=3)
+    assign(con, ["gazette"])
+    assign(con, ["herald"])
+    assert not same_story(con, "gazette", "herald")
 
 
 # --- stories rows and views -------------------------------------------------------------------
@@ -347,3 +367,57 @@ def test_story_aggregates_and_views(con: duckdb.DuckDBPyConnection) -> None:
     assert attributed["drought-copy"] == "Reuters" and attributed["local"] is None
     detected = dict(con.execute("SELECT article_id, wire_service FROM articles").fetchall())
     assert detected["copy0"] is None  # per-article detection is kept as it was
+
+
+# --- clustering: one wrong edge, digests ---------------------------------------------------------
+
+THIRD = [
+    "NORTH FORK (AP) — Firefighters gained ground on Wednesday against a wildfire that has burned more than "
+    "40 square miles of timber in the mountains east of the city, helped by cooler air and a shift in the wind.",
+    "The fire was 35 percent contained by evening, according to the state forestry agency, which said crews "
+    "had cut lines around the northern flank and were protecting a cluster of cabins near the lake.",
+    "Evacuation orders for two small towns were lifted, though residents were told to be ready to leave again "
+    "if conditions changed, and smoke kept schools in the valley closed for a third straight day.",
+    "Investigators said the blaze appeared to have been started by a power line brought down in a storm, and "
+    "the utility said it was cooperating with the inquiry and had shut off power to nearby circuits.",
+    "More than 900 firefighters from six states were assigned to the fire, and officials said they expected "
+    "full containment by the end of next week if the weather held.",
+]
+
+
+def test_a_chain_of_two_stories_through_one_shared_paragraph_stays_two_stories(
+        con: duckdb.DuckDBPyConnection) -> None:
+    """Two copies of the drought story open with the strike story's lead: edges, yet two stories."""
+    add(con, "strike", body(STORY))
+    add(con, "strike-writethru", body(COPIES["write-thru, new lead, old lead dropped"]), minutes=5)
+    add(con, "strike-british", body([britishise(p) for p in STORY[1:]]), minutes=10)
+    add(con, "drought", body(OTHER), minutes=15)
+    add(con, "drought-trimmed", body(OTHER[:4]), minutes=20)
+    for i in range(2):
+        add(con, f"drought-with-strike-lead{i}", body([STORY[0], *OTHER[:4]]), minutes=25 + i)
+    assign(con, [r[0] for r in con.execute("SELECT article_id FROM articles").fetchall()])
+    bridges = con.execute("""SELECT a, b FROM story_edges WHERE (a LIKE 'strike%') <> (b LIKE 'strike%')
+                             ORDER BY ALL""").fetchall()
+    assert bridges == [(f"drought-with-strike-lead{i}", "strike") for i in range(2)], "edges between the stories"
+    assert partition(story_of(con)) == {
+        frozenset({"strike", "strike-writethru", "strike-british"}),
+        frozenset({"drought", "drought-trimmed", "drought-with-strike-lead0", "drought-with-strike-lead1"})}
+
+
+def test_a_digest_holding_three_stories_joins_none_of_them(con: duckdb.DuckDBPyConnection) -> None:
+    """AP News in Brief: the openings of three stories on one page, each story with copies elsewhere."""
+    for name, paragraphs in (("strike", STORY), ("drought", OTHER), ("fire", THIRD)):
+        add(con, name, body(paragraphs), minutes=0)
+        add(con, f"{name}-copy", body(paragraphs[:4]), minutes=5)
+    add(con, "in-brief", body(["AP News in Brief at 6:04 p.m. EDT", "Port strike halts ships", *STORY[:2],
+                               "Drought lifts wheat prices", *OTHER[:2], "Crews gain on wildfire", *THIRD[:2]]),
+        minutes=60)
+    ids = [r[0] for r in con.execute("SELECT article_id FROM articles").fetchall()]
+    assign(con, ids)
+    linked = {x for e in con.execute("SELECT a, b FROM story_edges WHERE 'in-brief' IN (a, b)").fetchall() for x in e}
+    assert {"strike", "drought"} <= linked, "the digest matches the stories it summarises"
+    expected = {frozenset({"strike", "strike-copy"}), frozenset({"drought", "drought-copy"}),
+                frozenset({"fire", "fire-copy"}), frozenset({"in-brief"})}
+    assert partition(story_of(con)) == expected
+    rebuild(con)
+    assert partition(story_of(con)) == expected
