@@ -44,14 +44,24 @@ CITIES = ["WASHINGTON", "LONDON", "PARIS", "NEW YORK", "TOKYO", "NAIROBI", "SYDN
           "JOHANNESBURG", "NEW DELHI", "OTTAWA", "BERLIN", "SEOUL", "MEXICO CITY", "CAIRO"]
 FIRST = ["Anna", "James", "Maria", "David", "Sara", "Peter", "Laura", "Michael", "Nadia", "Tom", "Grace", "Ken"]
 LAST = ["Smith", "Okafor", "Novak", "Tanaka", "Garcia", "Muller", "Haddad", "Kowalski", "Nguyen", "Brown"]
+# US -> UK edits an outlet's copy desk makes, written from style guides rather than from
+# tasks/dedup.py's folding table, so that the benchmark measures the normaliser, not its own mirror:
+# many of these the normaliser does not know (they cost the copy a few shingles, as in real news).
 BRITISH = {
     "color": "colour", "colors": "colours", "honor": "honour", "favor": "favour", "labor": "labour",
     "neighbor": "neighbour", "neighbors": "neighbours", "behavior": "behaviour", "harbor": "harbour",
     "center": "centre", "centers": "centres", "theater": "theatre", "meter": "metre", "meters": "metres",
-    "defense": "defence", "offense": "offence", "traveled": "travelled", "traveling": "travelling",
-    "canceled": "cancelled", "labeled": "labelled", "program": "programme", "programs": "programmes",
-    "gray": "grey", "catalog": "catalogue", "analyze": "analyse", "analyzed": "analysed",
-    "aluminum": "aluminium", "judgment": "judgement", "skeptical": "sceptical", "aging": "ageing",
+    "defense": "defence", "traveled": "travelled", "traveling": "travelling", "canceled": "cancelled",
+    "labeled": "labelled", "modeling": "modelling", "fueled": "fuelled", "fulfill": "fulfil",
+    "enroll": "enrol", "skillful": "skilful", "program": "programme", "gray": "grey",
+    "analyze": "analyse", "analyzed": "analysed", "paralyzed": "paralysed", "aluminum": "aluminium",
+    "judgment": "judgement", "skeptical": "sceptical", "aging": "ageing", "percent": "per cent",
+    "toward": "towards", "airplane": "aeroplane", "airplanes": "aeroplanes", "mold": "mould",
+    "sulfur": "sulphur", "cozy": "cosy", "mustache": "moustache", "artifact": "artefact",
+    "specialty": "speciality", "pajamas": "pyjamas", "maneuver": "manoeuvre", "estrogen": "oestrogen",
+    "pediatric": "paediatric", "anemia": "anaemia", "fetus": "foetus", "diarrhea": "diarrhoea",
+    "license": "licence", "practicing": "practising", "jewelry": "jewellery", "tire": "tyre",
+    "curb": "kerb", "check": "cheque", "draft": "draught", "plow": "plough", "math": "maths",
 }
 _IZE = re.compile(r"\b([a-z]{3,})iz(e|es|ed|ing|ation|ations)\b")
 _HONORIFIC_SITE = re.compile(r"\b([A-Z][a-z]{2,})(?= (?:said|says|told|added|wrote)\b)")

@@ -66,6 +66,7 @@ FURNITURE_MIN_OTHERS = 2  # a page holding a paragraph is evidence when it has t
 FURNITURE_PAIRED = 0.25
 FURNITURE_SAMPLE = 30  # holders of a paragraph compared, at most
 CHUNK = 5000  # articles per pass; bounds memory for big batches and rebuilds
+STORY_INDEX_METHOD = 2  # raise when the keys or hashes stored in the index change meaning
 
 # --- normalisation -------------------------------------------------------------------------
 
@@ -772,12 +773,32 @@ def _assign_chunk(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
     _recluster(con, set(docs) | {aid for e in edges for aid in (e.a, e.b)})
 
 
+def _index_is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the stored index was built by this method (or there is none yet to rebuild)."""
+    method = con.execute("SELECT max(method) FROM story_index_method").fetchone()[0]
+    if method == STORY_INDEX_METHOD:
+        return True
+    if con.execute("SELECT count(*) FROM story_docs").fetchone()[0]:
+        return False
+    _record_index_method(con)
+    return True
+
+
+def _record_index_method(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DELETE FROM story_index_method")
+    con.execute("INSERT INTO story_index_method VALUES (?)", [STORY_INDEX_METHOD])
+
+
 def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> None:
     """Give these new or changed articles their stories; runs inside the load transaction.
 
     An article assigned before is re-indexed from its current text: its old postings and edges
     go, and the story it left is re-split if it no longer holds together (or deleted if empty).
+    An index built by an older method is rebuilt first, so old and new keys never mix.
     """
+    if not _index_is_current(con):
+        rebuild_stories(con)
+        return
     ids = sorted(set(article_ids))
     for start in range(0, len(ids), CHUNK):
         _assign_chunk(con, ids[start:start + CHUNK])
@@ -792,6 +813,7 @@ def rebuild_stories(con: duckdb.DuckDBPyConnection) -> None:
     """
     for table in ("story_postings", "story_docs", "story_paragraphs", "story_edges", "stories"):
         con.execute(f"DELETE FROM {table}")
+    _record_index_method(con)
     con.execute("UPDATE articles SET story_id = NULL WHERE story_id IS NOT NULL")
     ids = [r[0] for r in con.execute(
         "SELECT article_id FROM articles ORDER BY COALESCE(published_at, fetched_at), article_id").fetchall()]

@@ -421,3 +421,17 @@ def test_a_digest_holding_three_stories_joins_none_of_them(con: duckdb.DuckDBPyC
     assert partition(story_of(con)) == expected
     rebuild(con)
     assert partition(story_of(con)) == expected
+
+
+def test_an_index_built_by_an_older_method_is_rebuilt_by_the_next_load(con: duckdb.DuckDBPyConnection) -> None:
+    ids = corpus(con)
+    assign(con, ids)
+    expected = partition(story_of(con))
+    # What an older release left: other paragraph keys, wrong stories, its method number.
+    con.execute("UPDATE story_paragraphs SET key = key + 1")
+    con.execute("UPDATE articles SET story_id = article_id")
+    con.execute("UPDATE story_index_method SET method = 1")
+    add(con, "late-copy", body(STORY[:6]), minutes=300)
+    assign(con, ["late-copy"])
+    assert partition(story_of(con)) == {(p | {"late-copy"}) if "wire" in p else p for p in expected}
+    assert con.execute("SELECT method FROM story_index_method").fetchall() == [(dedup.STORY_INDEX_METHOD,)]
