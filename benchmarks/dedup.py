@@ -1,13 +1,16 @@
 """Story dedup on the synthetic syndication corpus, and the incremental cost of assign_stories.
 
-    .venv/bin/python benchmarks/dedup.py /work/shared/corpus/fundus-en-dev [--skip-cost] [--sizes 10000 100000]
+    .venv/bin/python benchmarks/dedup.py ../shared/corpus/fundus-en-dev [--direct] [--skip-cost] [--sizes 10000 100000]
 
-Quality: the corpus of benchmarks/synth_corpus.py is ingested as the loader does (a fresh DuckDB
-file, migrations, `articles` rows, `dedup.assign_stories` per batch in publication order) and
-story_id is scored against the labels (pairwise precision / recall, B-cubed F1) beside two
-baselines on the same corpus: an exact hash of the normalised text, and datasketch MinHash LSH
-(128 permutations) at Jaccard 0.5 on word 5-shingles. Per-kind lines show which copies are missed
-and which negatives are wrongly merged. `rebuild_stories` must reproduce the partition.
+Quality, measured as a user gets it: each synthetic corpus of benchmarks/synth_corpus.py is served
+as pages on 127.0.0.1 (one site and RSS feed per outlet; headline in `<h1>`, body paragraphs in
+`<article>`, `article:published_time`), one real `wirecopy ingest` loads it, and `articles.story_id`
+is scored against the labels (pairwise precision / recall, B-cubed F1; a page that never became an
+article counts as missed) beside two baselines on the same ingested texts: an exact hash of the
+normalised text, and datasketch MinHash LSH (128 permutations) at Jaccard 0.5 on word 5-shingles.
+Per-kind lines show which copies are missed and which negatives are wrongly merged.
+`rebuild_stories` must reproduce the partition. `--direct` is a fast diagnostic: the corpus goes
+into `articles` rows directly and `dedup.assign_stories` runs per batch in publication order.
 
 Cost: synthetic wire stories with copies and negatives (about 500 articles a day) are
 bulk-inserted (Arrow) and indexed through assign_stories in big batches; then the next 1,000
@@ -34,6 +37,8 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import minhash_lsh, pairs_of  # noqa: E402
+from loopback_ingest import (Story, article_html, outlets_on_loopback, rebuilt_stories, run_ingest,  # noqa: E402
+                             stories_by_key, write_feeds_toml)
 from synth_corpus import Article, build_corpus, scale_corpus  # noqa: E402
 from tasks import dedup  # noqa: E402
 from tasks.store import apply_migrations  # noqa: E402
@@ -131,35 +136,54 @@ def exact_hash(articles: list[Article]) -> dict[str, str]:
     return {a.article_id: hashlib.sha1(" ".join(_words(a.text)).encode()).hexdigest() for a in articles}
 
 
-def quality(fundus_dir: Path, batch: int, seeds: list[int]) -> None:
+def ingest_end_to_end(articles: list[Article], tmp: Path) -> tuple[Path, dict[str, str]]:
+    """Serve the corpus on loopback, one site and feed per outlet, and run `wirecopy ingest`."""
+    stories = [Story(a.article_id, a.outlet, a.title, a.published_at,
+                     article_html(a.title, a.text.split("\n\n"), a.published_at)) for a in articles]
+    db = tmp / "synth.duckdb"
+    with outlets_on_loopback(stories) as (feeds, keys):
+        write_feeds_toml(tmp / "feeds.toml", feeds)
+        code, _, output = run_ingest(tmp / "feeds.toml", db, tmp / "prefect-home")
+    if code != 0:
+        sys.exit(f"wirecopy ingest failed ({code}):\n{output}")
+    return db, keys
+
+
+def quality(fundus_dir: Path, batch: int, seeds: list[int], direct: bool) -> None:
     methods = ("wirecopy (story_id)", "exact hash of normalised text", "MinHash LSH, Jaccard 0.5, word 5-shingles")
     pooled = {m: Counter() for m in methods}
-    kinds, agree, sizes, seconds = Counter(), True, Counter(), 0.0
+    kinds, agree, sizes, seconds, missing = Counter(), True, Counter(), 0.0, 0
     for seed in seeds:
         articles = sorted(build_corpus(fundus_dir, seed), key=lambda a: (a.published_at, a.article_id))
         gold = {a.article_id: a.story for a in articles}
         sizes.update({"articles": len(articles), "stories": len(set(gold.values())), "pairs": len(pairs_of(gold))})
         sizes.update(Counter(a.kind for a in articles))
         with tempfile.TemporaryDirectory() as tmp:
-            con = duckdb.connect(str(Path(tmp) / "synth.duckdb"))
-            apply_migrations(con)
             t0 = time.perf_counter()
-            ingest(con, articles, batch)
+            if direct:
+                db = Path(tmp) / "synth.duckdb"
+                con = duckdb.connect(str(db))
+                apply_migrations(con)
+                ingest(con, articles, batch)
+                con.close()
+                keys = {a.url: a.article_id for a in articles}
+            else:
+                db, keys = ingest_end_to_end(articles, Path(tmp))
             seconds += time.perf_counter() - t0
-            pred = dict(con.execute("SELECT article_id, story_id FROM articles").fetchall())
-            con.execute("BEGIN TRANSACTION")
-            dedup.rebuild_stories(con)
-            con.execute("COMMIT")
-            rebuilt = dict(con.execute("SELECT article_id, story_id FROM articles").fetchall())
-            agree &= pairs_of(pred) == pairs_of(rebuilt)
-            con.close()
-        for name, clusters in zip(methods, (pred, exact_hash(articles), minhash_lsh({a.article_id: a.text for a in articles}))):
+            pred, texts = stories_by_key(db, keys)
+            before, rebuilt = rebuilt_stories(db)
+            agree &= pairs_of(before) == pairs_of(rebuilt)
+        missing += len(gold) - len(pred)
+        pred.update({i: f"missing-{i}" for i in gold if i not in pred})  # a page not loaded is a miss
+        for name, clusters in zip(methods, (pred, exact_hash(articles), minhash_lsh({i: texts.get(i, "") for i in gold}))):
             pooled[name] += counts(clusters, gold)
         kinds += by_kind(pred, articles)
     print(f"Synthetic corpus, seeds {', '.join(map(str, seeds))}: {sizes['articles']} articles, "
           f"{sizes['stories']} stories, {sizes['pairs']} gold pairs; kinds: "
           + ", ".join(f"{k} {sizes[k]}" for k in (*COPY_KINDS, *NEGATIVE_KINDS)))
-    print(f"ingest with assign_stories in batches of {batch}: {seconds:.1f}s in all")
+    how = (f"direct path (diagnostic): assign_stories in batches of {batch}" if direct else
+           "end to end: each corpus served on loopback (a site and feed per outlet), one `wirecopy ingest`")
+    print(f"{how}: {seconds:.1f}s in all; pages not loaded as articles: {missing}")
     print()
     print(f"{'method (pooled over seeds)':44} {'precision':>9} {'recall':>7} {'B3 F1':>7}")
     for name in methods:
@@ -268,8 +292,10 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9], help="synthetic corpora to pool")
     parser.add_argument("--skip-cost", action="store_true")
+    parser.add_argument("--direct", action="store_true",
+                        help="diagnostic: insert the corpus as articles rows and call assign_stories, no fetch")
     args = parser.parse_args()
-    quality(args.fundus_dir, args.batch, args.seeds)
+    quality(args.fundus_dir, args.batch, args.seeds, args.direct)
     if not args.skip_cost:
         cost(args.fundus_dir, args.sizes, args.new)
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import html as htmlmod
 import json
 import re
 import sys
@@ -34,7 +33,8 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import minhash_lsh, pairs_of  # noqa: E402
-from loopback_ingest import Story, outlets_on_loopback, run_ingest, write_feeds_toml  # noqa: E402
+from loopback_ingest import (Story, article_html, outlets_on_loopback, rebuilt_stories, run_ingest,  # noqa: E402
+                             write_feeds_toml)
 from tasks import dedup  # noqa: E402
 from tasks.store import apply_migrations  # noqa: E402
 from tasks.wire import detect_wire  # noqa: E402
@@ -62,11 +62,7 @@ def load(corpus: Path) -> tuple[list[dict], dict, set[tuple[str, str]]]:
 def page_html(row: dict) -> bytes:
     """The scraped article as its outlet's page: headline, date, every paragraph the scrape kept."""
     head, *rest = row["paragraphs"] or [""]
-    published = row["time"].isoformat()
-    body = "".join(f"<p>{htmlmod.escape(p)}</p>\n" for p in rest)
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{htmlmod.escape(head)}</title>'
-            f'<meta property="article:published_time" content="{published}"></head><body>'
-            f'<article><h1>{htmlmod.escape(head)}</h1>\n{body}</article></body></html>').encode()
+    return article_html(head, rest, row["time"])
 
 
 def pairwise(pred: dict[str, str], gold: dict[str, str], unsure: set) -> tuple[float, float]:
@@ -145,16 +141,6 @@ def read_results(db: Path, keys: dict[str, str] | None) -> dict:
     return out
 
 
-def rebuilt_partition(db: Path) -> dict[str, str]:
-    con = duckdb.connect(str(db))
-    con.execute("BEGIN TRANSACTION")
-    dedup.rebuild_stories(con)
-    con.execute("COMMIT")
-    rebuilt = dict(con.execute("SELECT url, story_id FROM articles").fetchall())
-    con.close()
-    return rebuilt
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", type=Path)
@@ -176,9 +162,7 @@ def main() -> None:
             keys, seconds = ingest_end_to_end(db, rows, tmp)
             how = f"end to end: one `wirecopy ingest` of {len(rows)} pages on loopback, {seconds:.1f}s"
         result = read_results(db, keys)
-        before = {u: s for u, s in duckdb.connect(str(db), read_only=True).execute(
-            "SELECT url, story_id FROM articles").fetchall()}
-        rebuilt = rebuilt_partition(db)
+        before, rebuilt = rebuilt_stories(db)
 
     loaded = result["story"]
     markers = {i: next((a for a, rx in NAIVE_MARKERS.items() if rx.search(t or "")), None)

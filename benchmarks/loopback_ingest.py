@@ -17,6 +17,9 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Iterator
 
+import duckdb
+
+from tasks import dedup
 from wirecopy.newsroom import Newsroom, Page
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,6 +34,14 @@ class Story:
     title: str
     published: datetime
     html: bytes
+
+
+def article_html(headline: str, paragraphs: list[str], published: datetime) -> bytes:
+    """An outlet's article page: the headline, its date, the body paragraphs inside `<article>`."""
+    body = "".join(f"<p>{htmlmod.escape(p)}</p>\n" for p in paragraphs)
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{htmlmod.escape(headline)}'
+            f'</title><meta property="article:published_time" content="{published.isoformat()}"></head><body>'
+            f'<article><h1>{htmlmod.escape(headline)}</h1>\n{body}</article></body></html>').encode()
 
 
 def rss(items: list[tuple[str, str, datetime]], title: str) -> bytes:
@@ -89,3 +100,24 @@ def run_ingest(feeds_toml: Path, db: Path, prefect_home: Path) -> tuple[int, flo
                            "--db", str(db)], cwd=REPO, env=ingest_env(prefect_home),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return proc.returncode, time.perf_counter() - started, proc.stdout
+
+
+def stories_by_key(db: Path, keys: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Each served page's story and stored text, by its corpus key, read from the database."""
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT url, story_id, text FROM articles").fetchall()
+    con.close()
+    found = [(keys[url], story, text) for url, story, text in rows if url in keys]
+    return {k: s for k, s, _ in found}, {k: t for k, _, t in found}
+
+
+def rebuilt_stories(db: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Story of each URL before and after `rebuild_stories` on the database."""
+    con = duckdb.connect(str(db))
+    before = dict(con.execute("SELECT url, story_id FROM articles").fetchall())
+    con.execute("BEGIN TRANSACTION")
+    dedup.rebuild_stories(con)
+    con.execute("COMMIT")
+    after = dict(con.execute("SELECT url, story_id FROM articles").fetchall())
+    con.close()
+    return before, after

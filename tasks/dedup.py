@@ -4,8 +4,8 @@ Method (figures and commands in docs/dedup.md):
 
 1. Normalise each body for hashing. Agency markers go (tasks.wire), then captions, picture
    credits, site furniture and heading-like short lines; case, accents, honorifics ("Mr Han
-   said") and British spelling are folded. A paragraph that recurs in 3+ articles of one outlet
-   is that outlet's template and is left out of the content.
+   said") and British spelling are folded. A paragraph whose holders are mostly not copies of
+   one another (they share little else) is furniture and is left out of the content.
 2. Hash word 4-shingles to 64 bits. A Broder mod-4 sample of them is the inverted index
    (`story_postings`): a text contained in another has its sample contained in the other's
    sample, so a teaser still finds the full story (MinHash/Jaccard LSH would not). Candidates
@@ -19,10 +19,13 @@ Method (figures and commands in docs/dedup.md):
    between them, has them all too.
    'body' edge: 60%+ of the smaller text and Jaccard 0.4+ are shared: a rewrite with a new lead.
    Every edge needs 30+ shared shingles, so a widget or one quoted sentence never links stories.
-4. Stories are the connected components of the edges. Each edge depends only on the two texts and
-   dates and on the outlets' templates; when a template is learnt (or forgotten), the articles
-   holding it are re-indexed. So the partition does not depend on arrival order or batching, and
-   `rebuild_stories` reproduces it. A story's id is the article_id of its first copy.
+4. Stories: each connected component of the edges is partitioned by correlation clustering (a
+   story is a group most of whose pairs are edges, not a chain), digests holding several stories
+   stand alone, and a lone copy whose edges reach one story joins it. Each edge depends only on
+   the two texts and dates and on the furniture; when furniture is learnt (or forgotten), the
+   articles holding it are re-indexed; the clustering depends only on the component's graph. So
+   the partition does not depend on arrival order or batching, and `rebuild_stories` reproduces
+   it. A story's id is the article_id of its first copy.
 
 Wire attribution: `stories.wire_service` is the wire most copies were detected as (the agency's
 own page outranks any count). `articles.wire_service` keeps the per-article detection, so the
@@ -351,17 +354,22 @@ def _furniture_keys(con: duckdb.DuckDBPyConnection, keys: Iterable[int]) -> set[
     """The keys among `keys` that are furniture, from story_paragraphs as it stands. A key's holders
     are a sample fixed by the holder set (smallest hashes), so the verdict does not depend on order."""
     with _Registered(con, dedup_keys=_keys(keys)):
-        rows = con.execute(
-            """WITH h AS (SELECT key, article_id FROM story_paragraphs
-                          WHERE key IN (SELECT key FROM dedup_keys)
-                          QUALIFY row_number() OVER (PARTITION BY key ORDER BY hash(article_id), article_id)
-                                  <= $sample)
-               SELECT h.key, h.article_id, list(p.key) FROM h JOIN story_paragraphs p USING (article_id)
-               GROUP BY ALL""", {"sample": FURNITURE_SAMPLE}).fetchall()
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE dedup_holders AS
+               SELECT key, article_id FROM story_paragraphs WHERE key IN (SELECT key FROM dedup_keys)
+               QUALIFY row_number() OVER (PARTITION BY key ORDER BY hash(article_id), article_id) <= $sample""",
+            {"sample": FURNITURE_SAMPLE})
+        held = con.execute("SELECT key, article_id FROM dedup_holders").to_arrow_table()
+        pages = con.execute("""SELECT article_id, key FROM story_paragraphs
+                               WHERE article_id IN (SELECT DISTINCT article_id FROM dedup_holders)""").to_arrow_table()
+        con.execute("DROP TABLE dedup_holders")
+    paragraphs: dict[str, set[int]] = {}
+    for aid, key in zip(pages.column(0).to_pylist(), pages.column(1).to_pylist()):
+        paragraphs.setdefault(aid, set()).add(key)
     holders: dict[int, list[set[int]]] = {}
-    for key, _, held in rows:
-        holders.setdefault(key, []).append(set(held))
-    return {key for key, sets in holders.items() if _furniture(sets, key)}
+    for key, aid in zip(held.column(0).to_pylist(), held.column(1).to_pylist()):
+        holders.setdefault(key, []).append(paragraphs[aid])
+    return {key for key, sets in holders.items() if len(sets) > 1 and _furniture(sets, key)}
 
 
 def _update_paragraphs(con: duckdb.DuckDBPyConnection, docs: dict[str, _Doc], indexed: set[str]) -> set[int]:
@@ -443,7 +451,7 @@ def _candidates(con: duckdb.DuckDBPyConnection, docs: list[_Doc], doc_ids: np.nd
     articles proportional to the database, the copies of a story only by those of a few days. New
     articles are queried in groups of nearby days, so that the constant day range of each query
     lets DuckDB skip old row groups of story_postings (an old article re-indexed because its
-    outlet's template changed gets a query of its own).
+    furniture changed gets a query of its own).
     """
     first, last = int(doc_ids.min()), int(doc_ids.max())
     order = sorted(zip((d.day for d in docs), doc_ids.tolist()))
