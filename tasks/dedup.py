@@ -560,8 +560,8 @@ def connected_components(items: Iterable[str], links: Iterable[tuple[str, str]],
 
 
 # A cluster takes an article (or another cluster) only when the copy edges between them outweigh
-# the missing ones at this rate: more than a third of the pairs must be linked. One wrong edge never
-# joins two stories of two or more copies each, and a new copy must match several members.
+# the missing ones at this rate: more than a quarter of the pairs must be linked. One wrong edge
+# never joins two stories of two or more copies each, and a new copy must match several members.
 MISSING_EDGE_COST = 1 / 3
 DIGEST_PART = 0.5  # a page sharing a minor part of itself with each of two unlinked groups ...
 DIGEST_OVERLAP = 0.2  # ... parts that overlap this little, holds two stories
