@@ -100,7 +100,7 @@ def connect(db_path: Path, *, read_only: bool = False, wait_seconds: float = 0.0
             if time.monotonic() >= deadline:
                 raise DatabaseBusy(
                     f"database {db_path} is held by another process (a running ingest, or an open "
-                    f"connection) and stayed busy for {wait_seconds:g}s") from None
+                    f"connection) and stayed busy for {wait_seconds:.3g}s (setting db_wait_seconds)") from None
         except (duckdb.Error, OSError) as exc:
             raise DatabaseError(f"cannot open database {db_path}: {exc}") from None
         time.sleep(delay)
@@ -290,6 +290,10 @@ def read_reprocess_urls(con: duckdb.DuckDBPyConnection | None, *, start: datetim
         return []
     rows = con.execute(sql("reprocess_candidates"), {"start": start, "end": end, "outlet": outlet}).fetchall()
     return [r[0] for r in rows]
+
+
+def read_stored_outlets(con: duckdb.DuckDBPyConnection | None) -> list[str]:
+    return [] if con is None else [r[0] for r in con.execute(sql("stored_outlets")).fetchall()]
 
 
 def read_stored_pages(con: duckdb.DuckDBPyConnection | None, urls: list[str]) -> list[tuple]:
