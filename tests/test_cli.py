@@ -170,10 +170,11 @@ def test_a_busy_database_is_one_line_without_prefects_tracebacks(newsroom, tmp_p
              for i in range(2)]
     newsroom.add("/feed.xml", Page(rss2([Item(f"Busy {i}", l) for i, l in enumerate(links)]), "application/rss+xml"))
     feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))], db_wait_seconds=1.0)
-    db = tmp_path / "w.duckdb"
-    duckdb.connect(str(db)).close()
+    db = _stored_articles_db(tmp_path / "w.duckdb", [])
+    # An analyst's read-only connection: the run reads and fetches, then cannot write.
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys\n"
-                               f"con = duckdb.connect({str(db)!r})\nprint('open', flush=True)\nsys.stdin.readline()\n"],
+                               f"con = duckdb.connect({str(db)!r}, read_only=True)\nprint('open', flush=True)\n"
+                               "sys.stdin.readline()\n"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "open"

@@ -63,7 +63,10 @@ def _prefect_run(settings: Settings) -> Iterator[None]:
     """Prefect's API made sure of (started or reached) before any work, and its console quiet
     about failures the error boundary reports."""
     apply_startup_timeout(settings.prefect_startup_timeout)
+    from prefect.logging.configuration import ensure_logging_setup
     from prefect.logging.handlers import PrefectConsoleHandler
+
+    ensure_logging_setup()
 
     consoles = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
     echoes = _FailureEchoes()
