@@ -49,12 +49,14 @@ def test_every_deployment_in_prefect_yaml_imports_and_validates_its_parameters()
             {"since": "2025-04-01", "until": "2025-04-30", "mode": "everything"})
 
 
-def test_serve_builds_the_same_deployments_as_prefect_yaml():
+def test_serve_builds_the_flows_of_prefect_yaml_under_its_own_deployment_name():
     from wirecopy.serve import deployments
 
     spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
-    served = {d.name: d for d in deployments("feeds.toml", "data/wirecopy.duckdb")}
-    assert set(served) == {d["name"] for d in spec["deployments"]}
+    served = {d.flow_name: d for d in deployments("feeds.toml", "data/wirecopy.duckdb")}
+    assert set(served) == {_flow(d["entrypoint"]).name for d in spec["deployments"]}
+    assert {d.name for d in served.values()} == {"serve"}, "never the names `prefect deploy --all` uses"
+    assert not {d.name for d in served.values()} & {d["name"] for d in spec["deployments"]}
     assert served["ingest"].schedules and served["ingest"].schedules[0].schedule.interval.total_seconds() == 900
     assert not served["backfill"].schedules
 
@@ -167,10 +169,13 @@ def test_reprocess_replaces_text_from_stored_pages_and_adds_no_row(newsroom, tmp
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.Popen:
+    """`wirecopy ARGS` against the suite's Prefect test server (no temporary server per run: the
+    CLI's own start-up path is tested in test_cli.py and test_startup.py)."""
+    from prefect.settings import PREFECT_API_URL
+
     return subprocess.Popen([sys.executable, "-m", "wirecopy.cli", *args], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
-                            env={**{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")},
-                                 **(env or {})})
+                            env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), **(env or {})})
 
 
 def _newsroom_with(newsroom, n: int, prefix: str) -> list[str]:

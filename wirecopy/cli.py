@@ -40,7 +40,8 @@ def _quiet_prefect() -> None:
     """Ephemeral Prefect by default, without its telemetry and server chatter on the user's terminal."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_UVICORN_LEVEL", "WARNING")
+    # The temporary server's own errors: a server that does not start is told by the `wirecopy:` line
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_UVICORN_LEVEL", "CRITICAL")
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 

@@ -8,6 +8,7 @@ machine exceeds. Either failure is a `PrefectUnavailable` naming what to check.
 from __future__ import annotations
 
 import os
+import threading
 
 STARTUP_TIMEOUT_VARIABLE = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 
@@ -32,15 +33,44 @@ def ensure_api(startup_timeout: int) -> str:
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()  # the one instance Prefect's client reuses for this process
-    try:
-        server.start(timeout=startup_timeout)
-    except RuntimeError as exc:
-        reason = "did not answer" if "Timed out" in str(exc) else f"failed: {str(exc).splitlines()[0]}"
+    outcome: list[BaseException | None] = []
+    starting = threading.Thread(target=_start, args=(server, startup_timeout, outcome), daemon=True)
+    starting.start()
+    # Prefect restarts a server that exits with code 3 (it takes it for a port taken), which is
+    # also how uvicorn exits when the app fails to start, and waits out the bound for any other
+    # exit: a second exit, or one with another code, is a server that will not start.
+    exits: dict[int, int] = {}
+    while starting.is_alive():
+        starting.join(0.5)
+        process = server.server_process
+        if process is not None and process.poll() is not None:
+            exits[process.pid] = process.returncode
+        if starting.is_alive() and (len(exits) >= 2 or any(code != 3 for code in exits.values())):
+            server.stop()  # ends Prefect's wait too: its next look at the process fails
+            starting.join(30)
+            raise PrefectUnavailable(
+                f"Prefect's temporary API server exited as it started (code {list(exits.values())[-1]}); "
+                f"check Prefect's home {PREFECT_HOME.value()} (its database, free disk) or the "
+                f"PREFECT_API_DATABASE_* settings (`prefect server start` shows the error), or set "
+                f"PREFECT_API_URL to a running server")
+    if outcome and outcome[0] is not None:
+        if "Timed out" not in str(outcome[0]):
+            raise PrefectUnavailable(f"Prefect's temporary API server could not start: {_reason(outcome[0])}; "
+                                     f"check Prefect's home {PREFECT_HOME.value()}, or set PREFECT_API_URL to a "
+                                     "running server")
         raise PrefectUnavailable(
-            f"Prefect's temporary API server {reason} within {startup_timeout}s; on a busy or first-run "
+            f"Prefect's temporary API server did not answer within {startup_timeout}s; on a busy or first-run "
             f"machine raise the setting prefect_startup_timeout (WIRECOPY_PREFECT_STARTUP_TIMEOUT), or "
-            f"check Prefect's home {PREFECT_HOME.value()}, or set PREFECT_API_URL to a running server") from None
+            f"check Prefect's home {PREFECT_HOME.value()}, or set PREFECT_API_URL to a running server")
     return server.api_url
+
+
+def _start(server, timeout: int, outcome: list[BaseException | None]) -> None:
+    try:
+        server.start(timeout=timeout)
+        outcome.append(None)
+    except Exception as exc:  # reported by ensure_api, in the calling thread
+        outcome.append(exc)
 
 
 def check_reachable(api_url: str) -> None:

@@ -47,8 +47,9 @@ class Settings:
     # load of a few thousand pages hold 600 MiB. 1M articles' key indexes need about 50 MB of it.
     db_memory_limit: str = "256MB"
     # Seconds a run waits for Prefect's temporary API server to answer: Prefect's own default bound
-    # is shorter than creating its database on a first run takes on a busy machine.
-    prefect_startup_timeout: int = 120
+    # is shorter than creating its database on a first run takes on a busy machine. A server that
+    # crashes is reported at once, so only a hung one waits this long.
+    prefect_startup_timeout: int = 300
     # `wirecopy serve` without PREFECT_API_URL: the server it starts, on 127.0.0.1, and its home
     serve_port: int = 4210
     serve_prefect_home: Path = Path("~/.wirecopy/prefect-serve")
