@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,7 @@ def main() -> int:
     parser.add_argument("--baseline-runs", type=int, default=10)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="wirecopy-startup-"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the CPU burners too
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
     results: dict[str, list[tuple[int, float | None, float]]] = {"wirecopy": [], "baseline": []}
     loads = []

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -41,9 +42,15 @@ def only_line(result: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-def test_cli_subprocesses_use_the_suites_own_prefect_home_and_none_of_the_users_settings(tmp_path):
-    from conftest import PREFECT_HOME
+def suite_prefect_home() -> Path:
+    """The Prefect home tests/conftest.py made for this test process."""
+    home = Path(os.environ["PREFECT_HOME"])
+    assert home.name.startswith("wirecopy-tests-prefect-home-")
+    return home
 
+
+def test_cli_subprocesses_use_the_suites_own_prefect_home_and_none_of_the_users_settings(tmp_path):
+    PREFECT_HOME = suite_prefect_home()
     probe = subprocess.run(
         [sys.executable, "-c", "import os\nfrom prefect.settings import PREFECT_API_URL, PREFECT_HOME, "
          "PREFECT_PROFILES_PATH, PREFECT_API_DATABASE_CONNECTION_URL as DB\n"
@@ -56,6 +63,9 @@ def test_cli_subprocesses_use_the_suites_own_prefect_home_and_none_of_the_users_
     assert Path(home) == PREFECT_HOME and Path(profiles).is_relative_to(PREFECT_HOME)
     assert str(PREFECT_HOME) in database and str(users_prefect) not in database
     assert api_url == "None" and proxies == "[]"
+    from prefect.settings import PREFECT_HOME as in_this_process
+
+    assert in_this_process.value() == PREFECT_HOME, "and so does the test process itself"
 
 
 def test_ingest_with_a_missing_feeds_file_fails_with_one_clear_line(tmp_path):
@@ -164,6 +174,18 @@ def test_a_temporary_prefect_server_that_does_not_start_in_time_is_one_line_nami
     assert "prefect_startup_timeout" in line[0] and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
+def test_a_temporary_prefect_server_that_exits_as_it_starts_is_one_line_without_waiting_out_the_bound(tmp_path):
+    feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", "http://127.0.0.1:9/g.xml")])
+    unopenable = f"sqlite+aiosqlite:///{tmp_path}/no-such-folder/prefect.db"
+    result = wirecopy("ingest", "--feeds", str(feeds), "--db", str(tmp_path / "w.duckdb"), cwd=tmp_path,
+                      env={"PREFECT_API_DATABASE_CONNECTION_URL": unopenable, "WIRECOPY_PREFECT_STARTUP_TIMEOUT": "3600"})
+    assert result.returncode == 3
+    line = [l for l in result.stderr.splitlines() if l.startswith("wirecopy:")]
+    assert len(line) == 1 and line[0].startswith("wirecopy: Prefect's temporary API server exited as it started")
+    assert "Traceback" not in result.stderr, result.stderr
+
+
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_busy_database_is_one_line_without_prefects_tracebacks(newsroom, tmp_path):
     links = [newsroom.add(f"/news/{i}", Page(article_page(f"Busy {i}", story_paragraphs(f"busy quay {i}"))))
@@ -223,13 +245,13 @@ def _readme_query(starting_with: str) -> str:
 
 @pytest.mark.slow
 def test_demo_ingests_the_bundled_newsroom_offline_and_the_readme_queries_show_its_stories(tmp_path):
-    from conftest import PREFECT_HOME
-
+    PREFECT_HOME = suite_prefect_home()
     db = tmp_path / "demo.duckdb"
     result = wirecopy("demo", "--db", str(db), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "12 articles in 9 stories" in result.stdout
     assert (PREFECT_HOME / "prefect.db").exists(), "the run's temporary Prefect server used the suite's home"
+    assert Path(tempfile.gettempdir()) in PREFECT_HOME.parents
     con = duckdb.connect(str(db), read_only=True)
     try:
         pickup = con.execute("SELECT wire_service, outlet_count FROM story_pickup "
