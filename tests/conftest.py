@@ -65,7 +65,7 @@ def _no_connection_off_loopback():
 def prefect_harness():
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=600):  # its database is new: slow on a busy machine
         yield
 
 
