@@ -211,6 +211,10 @@ def test_a_busy_database_is_one_line_without_prefects_tracebacks(newsroom, tmp_p
     assert "Traceback" not in result.stderr and "Finished in state Failed" not in result.stderr
     assert any((tmp_path / "w.duckdb.staging").iterdir()), "what was fetched waits in staging"
 
+    again = wirecopy("ingest", "--feeds", str(feeds), "--db", str(db), cwd=tmp_path, env=harness_api())
+    assert again.returncode == 0, again.stderr
+    assert "articles new 0, loaded 2" in again.stdout, "the summary counts the staged work it loaded"
+
 
 def test_status_prints_a_header_and_one_line_per_feed(tmp_path):
     db = tmp_path / "w.duckdb"

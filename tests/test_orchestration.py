@@ -106,12 +106,12 @@ def test_sitemap_backfill_loads_exactly_the_pages_in_range_and_is_idempotent(new
 
     expected = sorted(urls[s] for s in ("in-1", "in-2", "in-3"))
     assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == expected
-    assert summary.articles == 3
+    assert summary.articles == 3 and summary.articles_loaded == 3
     assert "/sitemaps/2024.xml" not in newsroom.paths_requested(), "an index entry older than the range is skipped"
     assert query(db, "SELECT title FROM articles WHERE url = ?", [urls["in-1"]]) == [("Story in-1",)]
 
     again = backfill(since=date(2025, 4, 1), until=date(2025, 4, 30), feeds_path=str(feeds), db_path=str(db))
-    assert again.already_stored == 3 and again.articles == 0
+    assert again.already_stored == 3 and again.articles == 0 and again.articles_loaded == 0
     assert query(db, "SELECT count(*) FROM articles") == [(3,)]
 
 
