@@ -17,6 +17,7 @@ from prefect.futures import PrefectFuture
 from prefect.settings import PREFECT_API_URL
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress as Bar
+from rich.theme import Theme
 
 from tasks import pages, polling, reprocess, sitemaps, staging, store
 from wirecopy.settings import Settings
@@ -142,12 +143,14 @@ class Progress:
 
     def __enter__(self) -> "Progress":
         if self._bar is not None:
+            self._bar.console.push_theme(Theme())  # rich's bar styles: Prefect's console has only its own
             self._bar.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+            self._bar.console.pop_theme()
 
     def advance(self, n: int) -> None:
         self.done += n

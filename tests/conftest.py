@@ -42,14 +42,17 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 def pytest_collection_modifyitems(config, items):
     """Under xdist's `--dist loadgroup`, tests sharing a module-scoped fixture run on one worker,
-    so its (costly) set-up happens once, as in a serial run. Tests that need the Prefect test
+    so its (costly) set-up happens once, as in a serial run, and the hostile suite runs on one. Tests that need the Prefect test
     server, and the hostile suite, are `slow`: `make check` leaves them out."""
     for item in items:
         fixtures = getattr(item, "_fixtureinfo", None)
         defs = fixtures.name2fixturedefs if fixtures else {}
-        if any(d and d[-1].scope == "module" for d in defs.values()):
+        hostile = "hostile" in item.path.relative_to(TESTS).parts
+        if hostile:  # its cases assert time bounds: one at a time, as the suite was measured
+            item.add_marker(pytest.mark.xdist_group("hostile"))
+        elif any(d and d[-1].scope == "module" for d in defs.values()):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-        if "prefect_harness" in item.fixturenames or "hostile" in item.path.relative_to(TESTS).parts:
+        if "prefect_harness" in item.fixturenames or hostile:
             item.add_marker(pytest.mark.slow)
 
 

@@ -64,8 +64,10 @@ def prefect_server(tmp_path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def _serve(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    # Ctrl-C works as in a terminal even where the test runner ignores SIGINT (xdist workers do)
     return subprocess.Popen([sys.executable, "-m", "wirecopy.cli", "serve", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _interrupt(proc: subprocess.Popen) -> tuple[int, str]:
