@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo install clean
+.PHONY: run test check demo install clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,8 +18,15 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/wirecopy demo
 
+# Tests run in parallel (pytest-xdist); tests sharing a module fixture stay on one worker.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
+
+# The fast subset for the edit loop: no Prefect servers started per test, no whole-suite waits.
+check: $(STAMP)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not slow"
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
-from typing import Iterator, Literal
+from typing import Iterator
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
+from flows.params import BackfillMode, Day, LastDay, check_outlet
 from flows.runner import task_runner
 from flows.steps import (Progress, collect_sitemap_urls, fetch_and_extract, flush_leftovers, load_staged,
                          reextract, run_batches)
@@ -27,15 +27,17 @@ class BackfillSummary:
     outlet: str | None
     candidates: int = 0
     already_stored: int = 0
-    articles: int = 0
+    articles: int = 0  # fetched and extracted, or re-extracted, by this run
     pages_failed: int = 0
+    articles_loaded: int = 0  # into the database by this run, work an earlier run left staged included
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"backfill {self.mode} {self.since}..{self.until}"
                 f"{' for ' + self.outlet if self.outlet else ''}: {self.candidates} in range, "
-                f"{self.already_stored} already stored, {self.articles} articles loaded, "
-                f"{self.pages_failed} failed")
+                f"{self.already_stored} already stored, {self.articles} articles "
+                f"{'re-extracted' if self.mode == BackfillMode.REPROCESS else 'fetched'}, "
+                f"{self.pages_failed} failed; {self.articles_loaded} articles loaded")
 
 
 def _stored_page_batches(urls: list[str], settings: Settings) -> Iterator[tuple]:
@@ -57,15 +59,17 @@ def _pending_rows(items: list[FetchItem]) -> list[dict]:
 
 
 @flow(name="backfill", task_runner=task_runner(), log_prints=False)
-def backfill(since: date, until: date, outlet: str | None = None,
-             mode: Literal["reprocess", "sitemaps"] = "sitemaps",
+def backfill(since: Day, until: LastDay, outlet: str | None = None,
+             mode: BackfillMode = BackfillMode.SITEMAPS,
              feeds_path: str | None = None, db_path: str | None = None) -> BackfillSummary:
-    """Idempotent and resumable: rows merge on natural keys, and progress is loaded as it goes."""
-    if until < since:
-        raise ValueError(f"until ({until}) is before since ({since})")
+    """Idempotent and resumable: rows merge on natural keys, and progress is loaded as it goes.
+    The parameters are validated (dates, their order, the mode) before this body runs."""
     settings = load_settings(feeds_path, db_path)
-    summary = BackfillSummary(mode=mode, since=since.isoformat(), until=until.isoformat(), outlet=outlet)
-    flush_leftovers(settings)
+    check_outlet(outlet, mode, settings)
+    summary = BackfillSummary(mode=str(mode), since=since.isoformat(), until=until.isoformat(), outlet=outlet)
+    loads: list[store.LoadSummary] = []
+    if (flushed := flush_leftovers(settings)) is not None:
+        loads.append(flushed)
 
     if mode == "reprocess":
         start, end = day_bounds(since, until)
@@ -73,12 +77,12 @@ def backfill(since: date, until: date, outlet: str | None = None,
             urls = store.read_reprocess_urls(con, start=start, end=end, outlet=outlet)
         summary.candidates = len(urls)
         progress = Progress(len(urls), f"re-extracting {len(urls)} stored pages")
-        result = run_batches(reextract, _stored_page_batches(urls, settings), settings,
-                             load_every=LOAD_EVERY_BATCHES, on_batch=progress.advance)
+        with progress:
+            result = run_batches(reextract, _stored_page_batches(urls, settings), settings,
+                                 load_every=LOAD_EVERY_BATCHES, on_batch=progress.advance, on_load=loads.append)
+            loads.append(load_staged(settings))
     else:
         feeds = [f for f in load_feeds(settings.feeds_path) if outlet is None or f.outlet == outlet]
-        if not feeds:
-            raise ValueError(f"no feed of outlet {outlet!r} in {settings.feeds_path}")
         items, summary.errors = collect_sitemap_urls(feeds, since, until, settings)
         with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
             stored = store.read_stored_urls(con, [i.url for i in items])
@@ -87,11 +91,12 @@ def backfill(since: date, until: date, outlet: str | None = None,
         staging.write_batch(settings.staging_dir, {"fetch_queue": _pending_rows(todo)})
         progress = Progress(len(todo), f"fetching {len(todo)} pages found in sitemaps")
         batches = ((todo[i:i + settings.batch_size], settings) for i in range(0, len(todo), settings.batch_size))
-        result = run_batches(fetch_and_extract, batches, settings, load_every=LOAD_EVERY_BATCHES,
-                             on_batch=progress.advance)
-    load_staged(settings)
-    progress.close()
+        with progress:
+            result = run_batches(fetch_and_extract, batches, settings, load_every=LOAD_EVERY_BATCHES,
+                                 on_batch=progress.advance, on_load=loads.append)
+            loads.append(load_staged(settings))
     summary.articles, summary.pages_failed = result.articles, result.pages_failed
+    summary.articles_loaded = sum(load.articles for load in loads)
     create_table_artifact(key="backfill-summary", description="What this backfill did",
                           table=[{"measure": k, "value": str(v)} for k, v in asdict(summary).items()])
     get_run_logger().info(summary.line())

@@ -26,7 +26,7 @@ class IngestSummary:
     pages_retried: int = 0
     pages_failed: int = 0
     pages_deferred: int = 0  # left for later: their host answered 429/503 with Retry-After
-    articles_loaded: int = 0
+    articles_loaded: int = 0  # work an earlier run left staged included
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     # seconds by step: "call" is the step's wall time as the flow sees it (Prefect included),
     # "body" the step's own; fetch and extract overlap, their busy times are summed over pages
@@ -73,7 +73,9 @@ def ingest(feeds_path: str | None = None, db_path: str | None = None,
         feeds_failed=polled.failed, feeds_waiting=len(plan.not_due) + len(plan.gone),
         entries_seen=polled.entries_seen, articles_new=fetched.articles,
         pages_retried=len(plan.retries), pages_failed=fetched.pages_failed,
-        pages_deferred=fetched.pages_deferred, articles_loaded=loaded.articles, failures=polled.failures,
+        pages_deferred=fetched.pages_deferred,
+        articles_loaded=loaded.articles + (flushed.articles if flushed is not None else 0),
+        failures=polled.failures,
         timings={"steps": steps, "flow_started_at": started_at})
     create_table_artifact(
         key="ingest-summary",

@@ -1,7 +1,7 @@
 """Prefect wrappers around the plain functions in tasks/, shared by the flows."""
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -15,6 +15,9 @@ from prefect.concurrency.sync import concurrency
 from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
 from prefect.futures import PrefectFuture
 from prefect.settings import PREFECT_API_URL
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress as Bar
+from rich.theme import Theme
 
 from tasks import pages, polling, reprocess, sitemaps, staging, store
 from wirecopy.settings import Settings
@@ -114,19 +117,40 @@ def flush_leftovers(settings: Settings) -> store.LoadSummary | None:
         return None
 
 
+def _log_console() -> Console:
+    """The rich Console Prefect's console log handler prints through (a new one on stderr if
+    Prefect logs elsewhere): a bar drawn on it keeps the log lines above itself."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler):
+            return handler.console
+    return Console(stderr=True)
+
+
 class Progress:
-    """A Prefect progress artifact, and a bar on the terminal when there is one."""
+    """A Prefect progress artifact, and a bar on the terminal when there is one. A context
+    manager: the bar is taken down however the step ends."""
 
     def __init__(self, total: int, description: str) -> None:
         self.total, self.done = max(total, 1), 0
         self.artifact_id = create_progress_artifact(0.0, description=description)
         self._bar = None
-        if sys.stderr.isatty():
-            from rich.progress import Progress as Bar
-
-            self._bar = Bar(transient=False)
+        console = _log_console()
+        if console.is_terminal:
+            self._bar = Bar(*Bar.get_default_columns(), MofNCompleteColumn(), console=console, transient=False)
             self._task = self._bar.add_task(description, total=self.total)
+
+    def __enter__(self) -> "Progress":
+        if self._bar is not None:
+            self._bar.console.push_theme(Theme())  # rich's bar styles: Prefect's console has only its own
             self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar.console.pop_theme()
 
     def advance(self, n: int) -> None:
         self.done += n
@@ -134,16 +158,13 @@ class Progress:
         if self._bar is not None:
             self._bar.update(self._task, completed=self.done)
 
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
 
 def run_batches(step: Any, args: Iterable[tuple], settings: Settings, *, in_flight: int = 4,
                 load_every: int | None = None, on_batch: Callable[[int], None] | None = None,
-                ) -> pages.BatchSummary:
+                on_load: Callable[[store.LoadSummary], None] | None = None) -> pages.BatchSummary:
     """Submit batches to the task runner, stage each result as it arrives, load every `load_every`
-    batches (so a killed backfill keeps its progress); at most `in_flight` batches wait at once."""
+    batches (so a killed backfill keeps its progress; `on_load` hears of each load); at most
+    `in_flight` batches wait at once."""
     total = pages.BatchSummary()
     pending: list[PrefectFuture] = []
     staged_since_load = 0
@@ -161,7 +182,9 @@ def run_batches(step: Any, args: Iterable[tuple], settings: Settings, *, in_flig
             if on_batch:
                 on_batch(result.summary.articles + result.summary.pages_failed)
         if load_every and staged_since_load >= load_every:
-            load_staged(settings)
+            loaded = load_staged(settings)
+            if on_load:
+                on_load(loaded)
             staged_since_load = 0
 
     for batch_args in args:

@@ -83,6 +83,11 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
+def _busy(db_path: Path, wait_seconds: float) -> str:
+    return (f"database {db_path} is held by another process (a running ingest, or an open connection) "
+            f"and stayed busy for {wait_seconds:g}s (setting db_wait_seconds)")
+
+
 def connect(db_path: Path, *, read_only: bool = False, wait_seconds: float = 0.0,
             memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open the database, waiting up to `wait_seconds` while another process holds it."""
@@ -98,9 +103,7 @@ def connect(db_path: Path, *, read_only: bool = False, wait_seconds: float = 0.0
             if not _is_lock_conflict(exc):
                 raise DatabaseError(f"cannot open database {db_path}: {exc}") from None
             if time.monotonic() >= deadline:
-                raise DatabaseBusy(
-                    f"database {db_path} is held by another process (a running ingest, or an open "
-                    f"connection) and stayed busy for {wait_seconds:g}s") from None
+                raise DatabaseBusy(_busy(db_path, wait_seconds)) from None
         except (duckdb.Error, OSError) as exc:
             raise DatabaseError(f"cannot open database {db_path}: {exc}") from None
         time.sleep(delay)
@@ -163,7 +166,10 @@ def writer(db_path: Path, *, wait_seconds: float,
         raise DatabaseError(f"cannot create the lock file beside {db_path}: {exc}") from None
     try:
         remaining = max(wait_seconds - (time.monotonic() - started), 0.0)
-        con = connect(db_path, wait_seconds=remaining, memory_limit=memory_limit)
+        try:
+            con = connect(db_path, wait_seconds=remaining, memory_limit=memory_limit)
+        except DatabaseBusy:
+            raise DatabaseBusy(_busy(db_path, wait_seconds)) from None  # the whole wait, not what was left
         try:
             apply_migrations(con)
             yield con
@@ -290,6 +296,10 @@ def read_reprocess_urls(con: duckdb.DuckDBPyConnection | None, *, start: datetim
         return []
     rows = con.execute(sql("reprocess_candidates"), {"start": start, "end": end, "outlet": outlet}).fetchall()
     return [r[0] for r in rows]
+
+
+def read_stored_outlets(con: duckdb.DuckDBPyConnection | None) -> list[str]:
+    return [] if con is None else [r[0] for r in con.execute(sql("stored_outlets")).fetchall()]
 
 
 def read_stored_pages(con: duckdb.DuckDBPyConnection | None, urls: list[str]) -> list[tuple]:

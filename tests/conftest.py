@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,16 +12,48 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
+
+def _isolate_from_the_users_settings() -> Path:
+    """Runs at import, before anything imports Prefect (which reads its settings then), and holds
+    for every subprocess a test starts, as they inherit this environment: no setting of the user's
+    Prefect (API URL, profile, home, database), proxy or wirecopy reaches a test; Prefect's home is
+    a folder of this test process, removed at its end (one per xdist worker)."""
+    if "prefect" in sys.modules:
+        raise RuntimeError("tests/conftest.py must run before Prefect is imported")
+    for key in [k for k in os.environ if k.startswith(("PREFECT_", "WIRECOPY_"))
+                or k.lower() in {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}]:
+        del os.environ[key]
+    home = Path(tempfile.mkdtemp(prefix="wirecopy-tests-prefect-home-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    os.environ.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
+                      WIRECOPY_SERVE_PREFECT_HOME=str(home / "serve"))
+    return home
+
+
+PREFECT_HOME = _isolate_from_the_users_settings()
+
 import loopback_guard  # noqa: E402
 
 loopback_guard.install()
 # Subprocesses (CLI runs, extraction workers) get the same guard through sitecustomize.
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(TESTS / "guard"), str(TESTS.parent)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-for key in [k for k in os.environ if k.startswith("WIRECOPY_")]:
-    del os.environ[key]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist's `--dist loadgroup`, tests sharing a module-scoped fixture run on one worker,
+    so its (costly) set-up happens once, as in a serial run, and the hostile suite runs on one. Tests that need the Prefect test
+    server, and the hostile suite, are `slow`: `make check` leaves them out."""
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        defs = fixtures.name2fixturedefs if fixtures else {}
+        hostile = "hostile" in item.path.relative_to(TESTS).parts
+        if hostile:  # its cases assert time bounds: one at a time, as the suite was measured
+            item.add_marker(pytest.mark.xdist_group("hostile"))
+        elif any(d and d[-1].scope == "module" for d in defs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        if "prefect_harness" in item.fixturenames or hostile:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +68,7 @@ def _no_connection_off_loopback():
 def prefect_harness():
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=600):  # its database is new: slow on a busy machine
         yield
 
 

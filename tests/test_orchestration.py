@@ -49,12 +49,14 @@ def test_every_deployment_in_prefect_yaml_imports_and_validates_its_parameters()
             {"since": "2025-04-01", "until": "2025-04-30", "mode": "everything"})
 
 
-def test_serve_builds_the_same_deployments_as_prefect_yaml():
+def test_serve_builds_the_flows_of_prefect_yaml_under_its_own_deployment_name():
     from wirecopy.serve import deployments
 
     spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
-    served = {d.name: d for d in deployments("feeds.toml", "data/wirecopy.duckdb")}
-    assert set(served) == {d["name"] for d in spec["deployments"]}
+    served = {d.flow_name: d for d in deployments("feeds.toml", "data/wirecopy.duckdb")}
+    assert set(served) == {_flow(d["entrypoint"]).name for d in spec["deployments"]}
+    assert {d.name for d in served.values()} == {"serve"}, "never the names `prefect deploy --all` uses"
+    assert not {d.name for d in served.values()} & {d["name"] for d in spec["deployments"]}
     assert served["ingest"].schedules and served["ingest"].schedules[0].schedule.interval.total_seconds() == 900
     assert not served["backfill"].schedules
 
@@ -104,12 +106,12 @@ def test_sitemap_backfill_loads_exactly_the_pages_in_range_and_is_idempotent(new
 
     expected = sorted(urls[s] for s in ("in-1", "in-2", "in-3"))
     assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == expected
-    assert summary.articles == 3
+    assert summary.articles == 3 and summary.articles_loaded == 3
     assert "/sitemaps/2024.xml" not in newsroom.paths_requested(), "an index entry older than the range is skipped"
     assert query(db, "SELECT title FROM articles WHERE url = ?", [urls["in-1"]]) == [("Story in-1",)]
 
     again = backfill(since=date(2025, 4, 1), until=date(2025, 4, 30), feeds_path=str(feeds), db_path=str(db))
-    assert again.already_stored == 3 and again.articles == 0
+    assert again.already_stored == 3 and again.articles == 0 and again.articles_loaded == 0
     assert query(db, "SELECT count(*) FROM articles") == [(3,)]
 
 
@@ -167,10 +169,13 @@ def test_reprocess_replaces_text_from_stored_pages_and_adds_no_row(newsroom, tmp
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.Popen:
+    """`wirecopy ARGS` against the suite's Prefect test server (no temporary server per run: the
+    CLI's own start-up path is tested in test_cli.py and test_startup.py)."""
+    from prefect.settings import PREFECT_API_URL
+
     return subprocess.Popen([sys.executable, "-m", "wirecopy.cli", *args], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
-                            env={**{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")},
-                                 **(env or {})})
+                            env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), **(env or {})})
 
 
 def _newsroom_with(newsroom, n: int, prefix: str) -> list[str]:

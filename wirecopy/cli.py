@@ -1,49 +1,101 @@
-"""The `wirecopy` command."""
+"""The `wirecopy` command.
+
+Every failure a user can cause or meet is one `wirecopy: ...` line on stderr and an exit code
+(the README's table): what the user gave is checked before any network or Prefect start-up, and
+`main()` is the one place that maps error types to codes.
+"""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import IntEnum
 from pathlib import Path
+
+from wirecopy.prefect_api import PrefectUnavailable, apply_startup_timeout, ensure_api
+from wirecopy.settings import ConfigError, Settings, load_feeds, load_settings
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    DATABASE = 1  # the database is busy beyond db_wait_seconds, or unusable; fetched work stays staged
+    USAGE = 2  # arguments, feeds file, settings, a path or an outlet that does not exist
+    PREFECT = 3  # Prefect's API could not be started or reached, or was lost during the run
+    SOFTWARE = 70  # a bug in wirecopy: the traceback is printed above the line
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is a ConfigError (one line, exit 2), not usage text and a line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise ConfigError(f"{message} (see `{self.prog} --help`)")
 
 
 def _quiet_prefect() -> None:
     """Ephemeral Prefect by default, without its telemetry and server chatter on the user's terminal."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_UVICORN_LEVEL", "WARNING")
+    # The temporary server's own errors: a server that does not start is told by the `wirecopy:` line
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_UVICORN_LEVEL", "CRITICAL")
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
-def _fail(message: str, code: int = 2) -> int:
-    print(f"wirecopy: {message}", file=sys.stderr)
-    return code
+class _FailureEchoes(logging.Filter):
+    """On the terminal a failure is told once, by the `wirecopy:` line: Prefect's tracebacks and
+    failed-state echoes of it are kept off the console (its API handler still sends them to the
+    server, so the Prefect UI and `prefect flow-run logs` keep them whole)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info or record.exc_text:
+            return False
+        if record.name.startswith(("prefect.flow_runs", "prefect.task_runs")):
+            message = record.getMessage()
+            return not message.startswith("Finished in state ") or message.startswith("Finished in state Completed")
+        return True
+
+
+@contextmanager
+def _prefect_run(settings: Settings) -> Iterator[None]:
+    """Prefect's API made sure of (started or reached) before any work, and its console quiet
+    about failures the error boundary reports."""
+    apply_startup_timeout(settings.prefect_startup_timeout)
+    from prefect.logging.configuration import ensure_logging_setup
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    ensure_logging_setup()
+
+    consoles = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    echoes = _FailureEchoes()
+    for handler in consoles:
+        handler.addFilter(echoes)
+    try:
+        ensure_api(settings.prefect_startup_timeout)
+        yield
+    finally:
+        for handler in consoles:
+            handler.removeFilter(echoes)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from wirecopy.settings import ConfigError, load_feeds, load_settings
+    from tasks.store import check_openable
 
-    try:
-        settings = load_settings(args.feeds, args.db)
-        load_feeds(settings.feeds_path)
-    except ConfigError as exc:
-        return _fail(str(exc))
-    from flows.ingest import ingest
-    from tasks.store import DatabaseBusy, DatabaseError, check_openable
+    settings = load_settings(args.feeds, args.db)
+    load_feeds(settings.feeds_path)
+    check_openable(settings.db_path)
+    with _prefect_run(settings):
+        from flows.ingest import ingest
 
-    try:
-        check_openable(settings.db_path)
-    except DatabaseError as exc:
-        return _fail(str(exc), 1)
-    try:
         summary = ingest(feeds_path=str(settings.feeds_path), db_path=str(settings.db_path),
                          force_poll=args.force)
-    except (DatabaseBusy, DatabaseError, ConfigError) as exc:
-        return _fail(str(exc), 1)
     print(summary.line())
     for outlet, url, error in summary.failures:
         print(f"  feed failed: {outlet} {url}: {error}")
-    return 0
+    return ExitCode.OK
 
 
 def _fmt(value: object) -> str:
@@ -54,42 +106,41 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
+STATUS_COLUMNS = ("outlet", "url", "last poll", "status", "failures", "next poll")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from tasks import store
-    from wirecopy.settings import ConfigError, load_settings
 
-    try:
-        settings = load_settings(args.feeds, args.db, read_feeds_file=False)
-        with store.reader(settings.db_path, wait_seconds=10) as con:
-            rows = store.read_feed_status(con)
-    except (ConfigError, store.DatabaseBusy, store.DatabaseError) as exc:
-        return _fail(str(exc), 1)
+    settings = load_settings(args.feeds, args.db, read_feeds_file=False)
+    if not settings.db_path.exists():
+        raise ConfigError(f"no such database: {settings.db_path}")
+    with store.reader(settings.db_path, wait_seconds=10) as con:
+        rows = store.read_feed_status(con)
     if not rows:
         print(f"no feeds polled yet in {settings.db_path}")
-        return 0
+        return ExitCode.OK
+    print("\t".join(STATUS_COLUMNS))
     for outlet, url, polled, status, error, failures, next_poll, gone in rows:
-        state = "GONE (410; re-enable with `wirecopy enable-feed URL`)" if gone else f"next poll {_fmt(next_poll)}"
+        state = "GONE (410; re-enable with `wirecopy enable-feed URL`)" if gone else _fmt(next_poll)
         detail = f" ({error})" if error and status != "200" else ""
-        print(f"{outlet}\t{url}\tlast poll {_fmt(polled)}\tstatus {_fmt(status)}{detail}\t"
-              f"failures {failures}\t{state}")
-    return 0
+        print(f"{outlet}\t{url}\t{_fmt(polled)}\t{_fmt(status)}{detail}\t{failures}\t{state}")
+    return ExitCode.OK
 
 
 def cmd_enable_feed(args: argparse.Namespace) -> int:
     from tasks import store
-    from wirecopy.settings import load_settings
 
     settings = load_settings(None, args.db, read_feeds_file=False)
-    try:
-        with store.writer(settings.db_path, wait_seconds=settings.db_wait_seconds,
-                          memory_limit=settings.db_memory_limit) as con:
-            changed = con.execute(store.sql("enable_feed"), {"url": args.url}).fetchall()
-    except (store.DatabaseBusy, store.DatabaseError) as exc:
-        return _fail(str(exc), 1)
+    if not settings.db_path.exists():
+        raise ConfigError(f"no such database: {settings.db_path}")
+    with store.writer(settings.db_path, wait_seconds=settings.db_wait_seconds,
+                      memory_limit=settings.db_memory_limit) as con:
+        changed = con.execute(store.sql("enable_feed"), {"url": args.url}).fetchall()
     if not changed:
-        return _fail(f"no feed with URL {args.url} in {settings.db_path}", 1)
+        raise ConfigError(f"no feed with URL {args.url} in {settings.db_path}")
     print(f"re-enabled {changed[0][0]}: polled on the next run")
-    return 0
+    return ExitCode.OK
 
 
 def _date(text: str):
@@ -102,55 +153,65 @@ def _date(text: str):
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from wirecopy.settings import ConfigError, load_feeds, load_settings
+    from pydantic import ValidationError
+
+    from flows.params import BackfillMode, BackfillRange, check_outlet, one_line
+    from tasks.store import check_openable
 
     try:
-        settings = load_settings(args.feeds, args.db)
-        if args.mode == "sitemaps":
-            load_feeds(settings.feeds_path)
-    except ConfigError as exc:
-        return _fail(str(exc))
-    from flows.backfill import backfill
-    from tasks.store import DatabaseBusy, DatabaseError, check_openable
+        BackfillRange(since=args.since, until=args.until)
+    except ValidationError as exc:
+        raise ConfigError(one_line(exc)) from None
+    mode = BackfillMode(args.mode)
+    settings = load_settings(args.feeds, args.db)
+    if mode == BackfillMode.SITEMAPS:
+        load_feeds(settings.feeds_path)
+    check_openable(settings.db_path)
+    check_outlet(args.outlet, mode, settings)
+    with _prefect_run(settings):
+        from flows.backfill import backfill
 
-    try:
-        check_openable(settings.db_path)
-        summary = backfill(since=args.since, until=args.until, outlet=args.outlet, mode=args.mode,
+        summary = backfill(since=args.since, until=args.until, outlet=args.outlet, mode=mode,
                            feeds_path=str(settings.feeds_path), db_path=str(settings.db_path))
-    except (DatabaseBusy, DatabaseError, ConfigError, ValueError) as exc:
-        return _fail(str(exc), 1)
     print(summary.line())
     for error in summary.errors:
         print(f"  sitemap failed: {error}")
-    return 0
+    return ExitCode.OK
 
 
 def cmd_rebuild_stories(args: argparse.Namespace) -> int:
-    from flows.rebuild_stories import rebuild_stories
-    from tasks.store import DatabaseBusy, DatabaseError
+    from tasks.store import check_openable
 
-    try:
-        counts = rebuild_stories(db_path=args.db)
-    except (DatabaseBusy, DatabaseError) as exc:
-        return _fail(str(exc), 1)
+    settings = load_settings(None, args.db, read_feeds_file=False)
+    if not settings.db_path.exists():
+        raise ConfigError(f"no such database: {settings.db_path}")
+    check_openable(settings.db_path)
+    with _prefect_run(settings):
+        from flows.rebuild_stories import rebuild_stories
+
+        counts = rebuild_stories(db_path=str(settings.db_path))
     print(f"{counts['articles']} articles in {counts['stories']} stories")
-    return 0
+    return ExitCode.OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from wirecopy.serve import serve_flows
 
-    return serve_flows(feeds_path=args.feeds, db_path=args.db)
+    settings = load_settings(args.feeds, args.db)
+    load_feeds(settings.feeds_path)
+    return serve_flows(settings, feeds_path=args.feeds, db_path=args.db)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from wirecopy.demo import run_demo
 
-    return run_demo(Path(args.db) if args.db else None)
+    settings = load_settings(None, args.db, read_feeds_file=False)
+    with _prefect_run(settings):
+        return run_demo(Path(args.db) if args.db else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wirecopy", description=__doc__)
+    parser = _Parser(prog="wirecopy", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="poll the feeds once, fetch new articles, load them")
@@ -178,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_rebuild_stories)
 
     p = sub.add_parser("serve", help="serve the flows with their schedules (needs a Prefect server; "
-                                     "starts one on 127.0.0.1 when PREFECT_API_URL is unset)")
+                                     "starts its own on 127.0.0.1 when PREFECT_API_URL is unset)")
     p.add_argument("--feeds", help="feeds file passed to the scheduled ingest")
     p.add_argument("--db", help="DuckDB file passed to the flows")
     p.set_defaults(func=cmd_serve)
@@ -194,10 +255,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(message: object, code: ExitCode) -> int:
+    print(f"wirecopy: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The error boundary: each kind of failure to its one line and exit code."""
     _quiet_prefect()
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except ConfigError as exc:
+        return _fail(exc, ExitCode.USAGE)
+    except PrefectUnavailable as exc:
+        return _fail(exc, ExitCode.PREFECT)
+    except KeyboardInterrupt:
+        return _fail("interrupted (work already staged is loaded by the next run)", ExitCode.INTERRUPTED)
+    except Exception as exc:
+        import httpx
+
+        from tasks.store import DatabaseBusy, DatabaseError
+
+        if isinstance(exc, (DatabaseBusy, DatabaseError)):
+            return _fail(exc, ExitCode.DATABASE)
+        if isinstance(exc, httpx.HTTPError):  # the Prefect client's: page and feed fetches record theirs
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            return _fail(f"the Prefect API failed during the run ({type(exc).__name__}: {detail}); "
+                         "what was fetched stays staged for the next run", ExitCode.PREFECT)
+        traceback.print_exc()
+        return _fail(f"unexpected {type(exc).__name__} (a bug in wirecopy; the traceback is above)",
+                     ExitCode.SOFTWARE)
 
 
 if __name__ == "__main__":

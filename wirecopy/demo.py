@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape
 from importlib import resources
@@ -41,13 +42,32 @@ def _page(outlet: dict, article: dict) -> bytes:
             f"<footer><p>© 2026 {escape(outlet['name'])}. All rights reserved.</p></footer></body></html>").encode()
 
 
-def _feed(kind: str, name: str, items: list[tuple[str, str, str]]) -> tuple[bytes, str]:
+_HOURS_BEFORE = re.compile(r"\{(day|year):([\d.]+)\}")
+
+
+def dated_articles(now: datetime) -> dict:
+    """The bundled newsroom with its dates set relative to `now` (each article `hours_ago` hours
+    before it), so "today" and "this week" queries show the demo's stories whenever it runs."""
+    data = json.loads(resources.files("wirecopy").joinpath("demo_newsroom", "articles.json").read_text())
+
+    def fill(match: re.Match) -> str:
+        when = now - timedelta(hours=float(match.group(2)))
+        return f"{when:%b} {when.day}" if match.group(1) == "day" else str(when.year)
+
+    for article in data["articles"]:
+        published = now - timedelta(hours=article.pop("hours_ago"))
+        article["published"] = published.replace(microsecond=0).isoformat()
+        article["paragraphs"] = [_HOURS_BEFORE.sub(fill, text) for text in article["paragraphs"]]
+    return data
+
+
+def _feed(kind: str, name: str, items: list[tuple[str, str, str]], updated: str) -> tuple[bytes, str]:
     """RSS 2.0, Atom or RSS 1.0, so the demo shows each format at work."""
     if kind == "atom":
         entries = "".join(f"<entry><title>{escape(t)}</title><link href=\"{escape(u)}\"/><id>{escape(u)}</id>"
                           f"<updated>{d}</updated></entry>" for t, u, d in items)
         return (f"<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>{escape(name)}</title>"
-                f"<id>urn:{escape(name)}</id><updated>2026-11-27T00:00:00Z</updated>{entries}</feed>").encode(), \
+                f"<id>urn:{escape(name)}</id><updated>{updated}</updated>{entries}</feed>").encode(), \
             "application/atom+xml"
     if kind == "rss1":
         seq = "".join(f"<rdf:li rdf:resource=\"{escape(u)}\"/>" for _, u, _ in items)
@@ -64,16 +84,17 @@ def _feed(kind: str, name: str, items: list[tuple[str, str, str]]) -> tuple[byte
             f"<description>{escape(name)}</description>{entries}</channel></rss>").encode(), "application/rss+xml"
 
 
-def serve_demo_newsroom(room: Newsroom) -> list[tuple[str, str]]:
+def serve_demo_newsroom(room: Newsroom, now: datetime | None = None) -> list[tuple[str, str]]:
     """Register every outlet's pages and feed on `room`; returns (outlet, feed URL) pairs."""
-    data = json.loads(resources.files("wirecopy").joinpath("demo_newsroom", "articles.json").read_text())
+    now = now or datetime.now(timezone.utc)
+    data = dated_articles(now)
     feeds = []
     for key, outlet in data["outlets"].items():
         items = []
         for article in (a for a in data["articles"] if a["outlet"] == key):
             url = room.add(f"/{key}/{article['slug']}", Page(_page(outlet, article)))
             items.append((article["title"], url, article["published"]))
-        body, content_type = _feed(outlet["feed"], outlet["name"], items)
+        body, content_type = _feed(outlet["feed"], outlet["name"], items, now.replace(microsecond=0).isoformat())
         feeds.append((outlet["name"], room.add(f"/{key}/feed.xml", Page(body, content_type))))
     return feeds
 

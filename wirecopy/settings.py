@@ -46,6 +46,13 @@ class Settings:
     # DuckDB's cache while writing (it spills to <db>.tmp beyond it); its default, 80% of RAM, let one
     # load of a few thousand pages hold 600 MiB. 1M articles' key indexes need about 50 MB of it.
     db_memory_limit: str = "256MB"
+    # Seconds a run waits for Prefect's temporary API server to answer: Prefect's own default bound
+    # is shorter than creating its database on a first run takes on a busy machine. A server that
+    # crashes is reported at once, so only a hung one waits this long.
+    prefect_startup_timeout: int = 300
+    # `wirecopy serve` without PREFECT_API_URL: the server it starts, on 127.0.0.1, and its home
+    serve_port: int = 4210
+    serve_prefect_home: Path = Path("~/.wirecopy/prefect-serve")
 
     @property
     def staging_dir(self) -> Path:
@@ -115,6 +122,10 @@ def load_settings(feeds_path: str | Path | None = None, db_path: str | Path | No
     memory = str(values.get("db_memory_limit", defaults.db_memory_limit))
     if not _DUCKDB_SIZE.fullmatch(memory):
         raise ConfigError(f"setting db_memory_limit: expected a size such as '256MB' or '2GiB', got {memory!r}")
+    if int(values.get("prefect_startup_timeout", defaults.prefect_startup_timeout)) < 1:  # type: ignore[arg-type]
+        raise ConfigError("setting prefect_startup_timeout: expected a number of seconds, at least 1")
+    if not 0 < int(values.get("serve_port", defaults.serve_port)) < 65536:  # type: ignore[arg-type]
+        raise ConfigError("setting serve_port: expected a TCP port, 1 to 65535")
     return Settings(**values)  # type: ignore[arg-type]
 
 

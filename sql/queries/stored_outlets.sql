@@ -1,0 +1,5 @@
+-- Outlets with stored articles: what a reprocess backfill can be limited to.
+SELECT DISTINCT outlet
+FROM articles
+WHERE outlet IS NOT NULL
+ORDER BY outlet;

@@ -1,0 +1,41 @@
+"""A first run on a new machine: `wirecopy ingest` with a fresh Prefect home (Prefect creates its
+database as its temporary server starts) while two CPU-bound processes take the cores. Prefect's
+own 20 s bound failed half such runs; wirecopy's `prefect_startup_timeout` holds.
+`benchmarks/prefect_startup.py` runs twenty of these beside Prefect's default bound."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from feedkit import Item, article_page, rss2, story_paragraphs, write_feeds
+from wirecopy.newsroom import Page
+
+RUNS = 2
+
+
+@pytest.mark.slow
+def test_ingest_with_a_fresh_prefect_home_succeeds_beside_two_cpu_bound_processes(newsroom, tmp_path):
+    links = [newsroom.add(f"/news/{i}", Page(article_page(f"First run {i}", story_paragraphs(f"first run {i}"))))
+             for i in range(3)]
+    newsroom.add("/feed.xml", Page(rss2([Item(f"First run {i}", l) for i, l in enumerate(links)]),
+                                   "application/rss+xml", conditional=False))
+    feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))])
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        for run in range(RUNS):
+            home = tmp_path / f"prefect-home-{run}"
+            result = subprocess.run(
+                [sys.executable, "-m", "wirecopy.cli", "ingest", "--feeds", str(feeds),
+                 "--db", str(tmp_path / f"w{run}.duckdb")], cwd=tmp_path, capture_output=True, text=True,
+                timeout=600, env={**os.environ, "PREFECT_HOME": str(home)})
+            assert result.returncode == 0, result.stderr
+            assert "articles new 3, loaded 3" in result.stdout
+            assert (Path(home) / "prefect.db").exists(), "a fresh Prefect home, its database created by this run"
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
