@@ -29,13 +29,14 @@ class BackfillSummary:
     already_stored: int = 0
     articles: int = 0
     pages_failed: int = 0
+    published_version: int | None = None  # the analysts' lake snapshot holding this run's state
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"backfill {self.mode} {self.since}..{self.until}"
                 f"{' for ' + self.outlet if self.outlet else ''}: {self.candidates} in range, "
                 f"{self.already_stored} already stored, {self.articles} articles loaded, "
-                f"{self.pages_failed} failed")
+                f"{self.pages_failed} failed; published version {self.published_version}")
 
 
 def _stored_page_batches(urls: list[str], settings: Settings) -> Iterator[tuple]:
@@ -89,9 +90,10 @@ def backfill(since: date, until: date, outlet: str | None = None,
         batches = ((todo[i:i + settings.batch_size], settings) for i in range(0, len(todo), settings.batch_size))
         result = run_batches(fetch_and_extract, batches, settings, load_every=LOAD_EVERY_BATCHES,
                              on_batch=progress.advance)
-    load_staged(settings)
+    loaded = load_staged(settings)
     progress.close()
     summary.articles, summary.pages_failed = result.articles, result.pages_failed
+    summary.published_version = loaded.published_version
     create_table_artifact(key="backfill-summary", description="What this backfill did",
                           table=[{"measure": k, "value": str(v)} for k, v in asdict(summary).items()])
     get_run_logger().info(summary.line())

@@ -128,10 +128,11 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def cmd_rebuild_stories(args: argparse.Namespace) -> int:
     from flows.rebuild_stories import rebuild_stories
     from tasks.store import DatabaseBusy, DatabaseError
+    from wirecopy.settings import ConfigError
 
     try:
         counts = rebuild_stories(db_path=args.db)
-    except (DatabaseBusy, DatabaseError) as exc:
+    except (DatabaseBusy, DatabaseError, ConfigError) as exc:
         return _fail(str(exc), 1)
     print(f"{counts['articles']} articles in {counts['stories']} stories")
     return 0

@@ -46,11 +46,29 @@ class Settings:
     # DuckDB's cache while writing (it spills to <db>.tmp beyond it); its default, 80% of RAM, let one
     # load of a few thousand pages hold 600 MiB. 1M articles' key indexes need about 50 MB of it.
     db_memory_limit: str = "256MB"
+    # What analysts open: a DuckLake. Empty catalog: a SQLite file beside the database (one machine);
+    # team mode: "postgres:dbname=wirecopy host=... port=5432", with data_path a shared folder or URL.
+    catalog: str = ""
+    data_path: str = ""
 
     @property
     def staging_dir(self) -> Path:
         """Fetched and extracted work waits here until the single writer loads it."""
         return self.db_path.with_name(self.db_path.name + ".staging")
+
+    @property
+    def lake_catalog(self) -> str:
+        """The DuckLake catalog, as written after `ducklake:` in an ATTACH."""
+        if self.catalog:
+            return self.catalog
+        return f"sqlite:{self.db_path.absolute().with_name(self.db_path.stem + '.lake.sqlite')}"
+
+    @property
+    def lake_data_path(self) -> str:
+        """Where the published Parquet files go: absolute, since the catalog records it for every reader."""
+        if self.data_path:
+            return self.data_path if "://" in self.data_path else str(Path(self.data_path).absolute()) + "/"
+        return str(self.db_path.absolute().with_name(self.db_path.stem + ".lake")) + "/"
 
     @property
     def lock_path(self) -> Path:
@@ -115,6 +133,12 @@ def load_settings(feeds_path: str | Path | None = None, db_path: str | Path | No
     memory = str(values.get("db_memory_limit", defaults.db_memory_limit))
     if not _DUCKDB_SIZE.fullmatch(memory):
         raise ConfigError(f"setting db_memory_limit: expected a size such as '256MB' or '2GiB', got {memory!r}")
+    catalog, data_path = str(values.get("catalog", "")), str(values.get("data_path", ""))
+    if catalog and not catalog.startswith(("sqlite:", "postgres:")):
+        raise ConfigError(f"setting catalog: expected 'postgres:<connection string>' or 'sqlite:<file>', got {catalog!r}")
+    if catalog.startswith("postgres:") and not data_path:
+        raise ConfigError("setting catalog names a PostgreSQL catalog: set data_path (WIRECOPY_DATA_PATH) to "
+                          "a folder or object-store URL every machine reaches")
     return Settings(**values)  # type: ignore[arg-type]
 
 

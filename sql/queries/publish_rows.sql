@@ -1,0 +1,8 @@
+-- Copy the pending rows of {table} to the lake: delete the lake's older copies, insert the new.
+DELETE FROM lake.{table} AS t
+WHERE EXISTS (SELECT 1 FROM wirecopy.publish_pending_{table} p
+              WHERE {match} AND (p.existed OR $recovering));
+
+INSERT INTO lake.{table} BY NAME
+SELECT t.* FROM wirecopy.{table} t
+SEMI JOIN wirecopy.publish_pending_{table} p USING ({keys});
