@@ -14,6 +14,7 @@ CREATE TABLE publish_pending_page_errors AS SELECT url, attempted_at, TRUE AS ex
 CREATE TABLE published_story_of AS SELECT article_id, story_id FROM articles LIMIT 0;
 CREATE TABLE published_stories AS SELECT * FROM stories LIMIT 0;
 
--- The lake snapshot this database last synced to; a newer one in the lake means a publish was cut
--- short after its commit, and the next one deletes every key before inserting it again.
-CREATE TABLE publish_state (version BIGINT);
+-- The lake snapshot this database last synced to (a newer one in the lake means a publish was cut
+-- short after its commit: the next one deletes every key before inserting it again), and the
+-- migration it published the tables' shape at (after a new one, tables and views are compared).
+CREATE TABLE publish_state (version BIGINT, schema_version INTEGER);

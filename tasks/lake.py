@@ -63,8 +63,9 @@ class LakeError(Exception):
     """The lake cannot be reached or written (catalog server down, disk full, extension missing)."""
 
 
-def load_extensions(con: duckdb.DuckDBPyConnection) -> None:
-    """Install DuckLake and its catalog scanners from the pip wheels (no network), then load them.
+def load_extensions(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """Install DuckLake and its catalog scanners from the pip wheels (no network), then load the
+    two this catalog needs.
 
     Installing puts them in DuckDB's extension folder (~/.duckdb/extensions/v<version>/), where the
     DuckDB CLI of the same version finds them too."""
@@ -77,7 +78,8 @@ def load_extensions(con: duckdb.DuckDBPyConnection) -> None:
             if not files:
                 raise LakeError(f"no {wheel} extension for DuckDB {duckdb.__version__} in {folder}")
             con.execute(f"INSTALL '{_quote(str(files[0]))}'")
-        con.execute(f"LOAD {name}")
+        if wheel == "ducklake" or catalog.startswith(f"{wheel}:"):
+            con.execute(f"LOAD {name}")
 
 
 def _quote(text: str) -> str:
@@ -162,7 +164,7 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, publisher: Publi
     connection (file lock held). Cut short at any point, the next publish copies it again."""
     started = time.perf_counter()
     try:
-        load_extensions(con)
+        load_extensions(con, settings.lake_catalog)
         con.execute(_writer_attach(settings))
         return _publish(con, publisher, started)
     except duckdb.Error as exc:
@@ -176,32 +178,43 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, publisher: Publi
 
 
 def _publish(con: duckdb.DuckDBPyConnection, publisher: Publisher, started: float) -> Published:
-    recorded = con.execute("SELECT max(version) FROM publish_state").fetchone()[0]
+    recorded, recorded_schema = con.execute("SELECT version, schema_version FROM publish_state").fetchone() \
+        or (None, None)
+    schema = con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
     recovering = recorded != _latest_version(con)
-    work, lake = _columns(con, "wirecopy"), _columns(con, LAKE)
-    copy_whole = [t for t in PUBLISHED if lake.get(t) != work[t]]  # first publish, or a migration
+    # Tables and definitions are compared after a migration, a cut-short publish, or a new lake.
+    check_schema = recovering or schema != recorded_schema
+    copy_whole = []
+    if check_schema:
+        work, lake = _columns(con, "wirecopy"), _columns(con, LAKE)
+        copy_whole = [t for t in PUBLISHED if lake.get(t) != work[t]]  # first publish, or a migration
     params = {"recovering": recovering}
     _run(con, store.sql("publish_story_changes"), params)
     if "feeds" not in copy_whole:
         con.execute(store.sql("publish_feed_changes"))
     articles = con.execute("SELECT count(DISTINCT article_id) FROM publish_pending_articles").fetchone()[0]
     stories = con.execute("SELECT count(*) FROM publish_stories_new").fetchone()[0]
-    work_defs, lake_defs = _definitions(con, "wirecopy"), _definitions(con, LAKE)
+    work_defs, lake_defs = (_definitions(con, "wirecopy"), _definitions(con, LAKE)) if check_schema else ((), ())
+    pending = {table: con.execute(f"SELECT count(*), count(*) FILTER (WHERE existed) FROM publish_pending_{table}"
+                                  ).fetchone() for table in KEYED}
 
     con.execute("BEGIN TRANSACTION")
     for table in copy_whole:
         con.execute(f"CREATE OR REPLACE TABLE {LAKE}.{table} AS SELECT * FROM wirecopy.{table}")
-    for table in KEYED:
-        if table not in copy_whole:
-            _run(con, _keyed_sql("publish_rows", table), params)
+    for table, (keys, existed) in pending.items():
+        if table not in copy_whole and keys:
+            delete, insert = filter(str.strip, _keyed_sql("publish_rows", table).split(";"))
+            if existed or recovering:
+                con.execute(delete, params)
+            con.execute(insert)
     for table in ("stories", "feeds"):
         if table not in copy_whole:
             con.execute(store.sql(f"publish_{table}"))
     con.execute(f"USE {LAKE}")  # view bodies name tables unqualified: bind them to the lake's
     try:
-        for kind, wanted in enumerate(work_defs):
+        for wanted, present in zip(work_defs, lake_defs):
             for name, statement in wanted.items():
-                if lake_defs[kind].get(name) != statement:
+                if present.get(name) != statement:
                     con.execute(statement)
     finally:
         con.execute("USE wirecopy")
@@ -216,7 +229,7 @@ def _publish(con: duckdb.DuckDBPyConnection, publisher: Publisher, started: floa
                  "articles": articles, "stories": stories})
 
     con.execute("BEGIN TRANSACTION")
-    _run(con, store.sql("publish_synced"), {"version": _latest_version(con)})
+    _run(con, store.sql("publish_synced"), {"version": _latest_version(con), "schema": schema})
     if {"articles", "stories"} & set(copy_whole):
         con.execute(store.sql("publish_shadows_reset"))
     con.execute("COMMIT")

@@ -59,6 +59,8 @@ def main() -> None:
         try:
             row = con.execute(SEEN).fetchone()
             seen = dict(zip(("articles", "urls", "stories", "without_story", "pickup_rows", "deduped_rows"), row))
+            seen["data_path"] = con.execute(
+                "SELECT value FROM wirecopy.options() WHERE option_name = 'data_path'").fetchone()[0]
         except duckdb.Error as exc:
             seen = {"error": str(exc).splitlines()[0]}
         with lock:

@@ -162,7 +162,7 @@ def test_three_readers_held_open_see_every_run_whole_and_no_run_waits(newsroom, 
             reader.close()
 
     con = duckdb.connect(config={"autoinstall_known_extensions": False})
-    lake.load_extensions(con)
+    lake.load_extensions(con, load_settings(feeds, db).lake_catalog)
     con.execute(attach)
     recorded = con.execute("SELECT version, flow FROM wirecopy.published_versions ORDER BY version").fetchall()
     assert [v for v, _ in recorded][1:] == versions and [f for _, f in recorded][1:] == [k for k, _ in runs]

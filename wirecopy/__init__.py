@@ -28,7 +28,7 @@ def connect(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
         raise NotPublishedYet(f"nothing published yet at {settings.lake_catalog}: run `wirecopy ingest` first")
     con = duckdb.connect(config={"autoinstall_known_extensions": False})
     try:
-        lake.load_extensions(con)
+        lake.load_extensions(con, settings.lake_catalog)
         con.execute(lake.reader_attach(settings))
         con.execute(f"USE {lake.READER_ALIAS}")
     except BaseException:

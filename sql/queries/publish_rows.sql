@@ -1,4 +1,4 @@
--- Copy the pending rows of {table} to the lake: delete the lake's older copies, insert the new.
+-- The pending rows of {table}, to the lake: its older copies deleted, then the new ones inserted.
 DELETE FROM lake.{table} AS t
 WHERE EXISTS (SELECT 1 FROM wirecopy.publish_pending_{table} p
               WHERE {match} AND (p.existed OR $recovering));

@@ -12,4 +12,4 @@ DELETE FROM publish_pending_feed_entries;
 DELETE FROM publish_pending_feed_polls;
 DELETE FROM publish_pending_page_errors;
 DELETE FROM publish_state;
-INSERT INTO publish_state VALUES ($version);
+INSERT INTO publish_state VALUES ($version, $schema);
