@@ -198,6 +198,9 @@ def _publish(con: duckdb.DuckDBPyConnection, publisher: Publisher, started: floa
     pending = {table: con.execute(f"SELECT count(*), count(*) FILTER (WHERE existed) FROM publish_pending_{table}"
                                   ).fetchone() for table in KEYED}
 
+    # The joins on pending keys become IN filters pushed into the scans, so the rows of a large
+    # table are read only where a key matches (DuckDB's default does this for up to 50 keys).
+    con.execute("SET dynamic_or_filter_threshold = $n", {"n": max(50, *(keys for keys, _ in pending.values()))})
     con.execute("BEGIN TRANSACTION")
     for table in copy_whole:
         con.execute(f"CREATE OR REPLACE TABLE {LAKE}.{table} AS SELECT * FROM wirecopy.{table}")

@@ -5,4 +5,4 @@ WHERE EXISTS (SELECT 1 FROM wirecopy.publish_pending_{table} p
 
 INSERT INTO lake.{table} BY NAME
 SELECT t.* FROM wirecopy.{table} t
-SEMI JOIN wirecopy.publish_pending_{table} p USING ({keys});
+JOIN (SELECT DISTINCT {keys} FROM wirecopy.publish_pending_{table}) p USING ({keys});
