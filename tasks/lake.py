@@ -192,8 +192,10 @@ def _publish(con: duckdb.DuckDBPyConnection, publisher: Publisher, started: floa
     _run(con, store.sql("publish_story_changes"), params)
     if "feeds" not in copy_whole:
         con.execute(store.sql("publish_feed_changes"))
-    articles = con.execute("SELECT count(DISTINCT article_id) FROM publish_pending_articles").fetchone()[0]
-    stories = con.execute("SELECT count(*) FROM publish_stories_new").fetchone()[0]
+    copied = {"articles": "SELECT count(DISTINCT article_id) FROM publish_pending_articles",
+              "stories": "SELECT count(*) FROM publish_stories_new"}
+    articles, stories = (con.execute(f"SELECT count(*) FROM {table}" if table in copy_whole else query).fetchone()[0]
+                         for table, query in copied.items())
     work_defs, lake_defs = (_definitions(con, "wirecopy"), _definitions(con, LAKE)) if check_schema else ((), ())
     pending = {table: con.execute(f"SELECT count(*), count(*) FILTER (WHERE existed) FROM publish_pending_{table}"
                                   ).fetchone() for table in KEYED}

@@ -135,7 +135,8 @@ def load_settings(feeds_path: str | Path | None = None, db_path: str | Path | No
         raise ConfigError(f"setting db_memory_limit: expected a size such as '256MB' or '2GiB', got {memory!r}")
     catalog, data_path = str(values.get("catalog", "")), str(values.get("data_path", ""))
     if catalog and not catalog.startswith(("sqlite:", "postgres:")):
-        raise ConfigError(f"setting catalog: expected 'postgres:<connection string>' or 'sqlite:<file>', got {catalog!r}")
+        raise ConfigError("setting catalog: expected 'postgres:<connection string>' or 'sqlite:<file>', "
+                          f"got {catalog!r}")
     if catalog.startswith("postgres:") and not data_path:
         raise ConfigError("setting catalog names a PostgreSQL catalog: set data_path (WIRECOPY_DATA_PATH) to "
                           "a folder or object-store URL every machine reaches")
