@@ -30,6 +30,7 @@ class BackfillSummary:
     articles: int = 0  # fetched and extracted, or re-extracted, by this run
     pages_failed: int = 0
     articles_loaded: int = 0  # into the database by this run, work an earlier run left staged included
+    published_version: int | None = None  # the analysts' lake snapshot holding this run's state
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -37,7 +38,8 @@ class BackfillSummary:
                 f"{' for ' + self.outlet if self.outlet else ''}: {self.candidates} in range, "
                 f"{self.already_stored} already stored, {self.articles} articles "
                 f"{'re-extracted' if self.mode == BackfillMode.REPROCESS else 'fetched'}, "
-                f"{self.pages_failed} failed; {self.articles_loaded} articles loaded")
+                f"{self.pages_failed} failed; {self.articles_loaded} articles loaded; "
+                f"published version {self.published_version}")
 
 
 def _stored_page_batches(urls: list[str], settings: Settings) -> Iterator[tuple]:
@@ -97,6 +99,7 @@ def backfill(since: Day, until: LastDay, outlet: str | None = None,
             loads.append(load_staged(settings))
     summary.articles, summary.pages_failed = result.articles, result.pages_failed
     summary.articles_loaded = sum(load.articles for load in loads)
+    summary.published_version = loads[-1].published_version
     create_table_artifact(key="backfill-summary", description="What this backfill did",
                           table=[{"measure": k, "value": str(v)} for k, v in asdict(summary).items()])
     get_run_logger().info(summary.line())

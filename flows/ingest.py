@@ -27,6 +27,7 @@ class IngestSummary:
     pages_failed: int = 0
     pages_deferred: int = 0  # left for later: their host answered 429/503 with Retry-After
     articles_loaded: int = 0  # work an earlier run left staged included
+    published_version: int | None = None  # the analysts' lake snapshot holding this run's state
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     # seconds by step: "call" is the step's wall time as the flow sees it (Prefect included),
     # "body" the step's own; fetch and extract overlap, their busy times are summed over pages
@@ -36,7 +37,8 @@ class IngestSummary:
         return (f"feeds polled {self.feeds_polled}, not modified {self.feeds_not_modified}, "
                 f"failed {self.feeds_failed}, waiting {self.feeds_waiting}; entries seen "
                 f"{self.entries_seen}; articles new {self.articles_new}, loaded {self.articles_loaded}; "
-                f"pages failed {self.pages_failed}, deferred {self.pages_deferred}")
+                f"pages failed {self.pages_failed}, deferred {self.pages_deferred}; "
+                f"published version {self.published_version}")
 
 
 @flow(name="ingest", task_runner=task_runner(), log_prints=False)
@@ -66,7 +68,8 @@ def ingest(feeds_path: str | None = None, db_path: str | None = None,
                                   "extract busy": fetched.extract_seconds, "stage": fetched.stage_seconds}
     clock = time.perf_counter()
     loaded = load_staged(settings)
-    steps["load"] = {"call": time.perf_counter() - clock, "body": loaded.seconds, "dedup": loaded.dedup_seconds}
+    steps["load"] = {"call": time.perf_counter() - clock, "body": loaded.seconds, "dedup": loaded.dedup_seconds,
+                     "publish": loaded.publish_seconds}
 
     summary = IngestSummary(
         feeds_polled=polled.feeds_polled, feeds_not_modified=polled.not_modified,
@@ -75,7 +78,7 @@ def ingest(feeds_path: str | None = None, db_path: str | None = None,
         pages_retried=len(plan.retries), pages_failed=fetched.pages_failed,
         pages_deferred=fetched.pages_deferred,
         articles_loaded=loaded.articles + (flushed.articles if flushed is not None else 0),
-        failures=polled.failures,
+        published_version=loaded.published_version, failures=polled.failures,
         timings={"steps": steps, "flow_started_at": started_at})
     create_table_artifact(
         key="ingest-summary",

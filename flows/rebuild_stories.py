@@ -5,14 +5,15 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.steps import writer_slot
-from tasks import dedup, store
+from flows.steps import publisher, writer_slot
+from tasks import dedup, lake, store
 from wirecopy.settings import load_settings
 
 
 @task(name="rebuild stories", cache_policy=NO_CACHE)
 def rebuild(db_path: str | None) -> dict[str, int]:
-    settings = load_settings(None, db_path, read_feeds_file=False)
+    """Recompute every story, then publish: analysts see the old stories or the new, never a mix."""
+    settings = load_settings(None, db_path)
     with writer_slot(settings.db_wait_seconds), \
             store.writer(settings.db_path, wait_seconds=settings.db_wait_seconds,
                          memory_limit=settings.db_memory_limit) as con:
@@ -21,7 +22,11 @@ def rebuild(db_path: str | None) -> dict[str, int]:
         con.execute("COMMIT")
         articles, stories = con.execute(
             "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM stories)").fetchone()
-    return {"articles": articles, "stories": stories}
+        try:
+            published = lake.publish(con, settings, publisher())
+        except lake.LakeError as exc:
+            raise store.DatabaseError(str(exc)) from None
+    return {"articles": articles, "stories": stories, "published_version": published.version}
 
 
 @flow(name="rebuild-stories", log_prints=False)

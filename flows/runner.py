@@ -16,5 +16,26 @@ def task_runner():
     from prefect_dask import DaskTaskRunner
 
     if address == "local":
-        return DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 2, "processes": True})
+        return _local_cluster_runner()(
+            cluster_kwargs={"n_workers": 2, "threads_per_worker": 2, "processes": True})
     return DaskTaskRunner(address=address)
+
+
+def _local_cluster_runner():
+    from prefect_dask import DaskTaskRunner
+
+    class LocalClusterTaskRunner(DaskTaskRunner):
+        """Its workers report task runs to the flow's own Prefect API, the ephemeral one too.
+
+        A worker process started without PREFECT_API_URL starts a temporary Prefect server of its
+        own, which on a loaded machine outlasts the run. The URL is known once the flow has its
+        client, which is before the runner starts its cluster."""
+
+        def __enter__(self):
+            from prefect.client.orchestration import get_client
+
+            api_url = str(get_client(sync_client=True).api_url).rstrip("/")
+            self.cluster_kwargs = {**self.cluster_kwargs, "env": {"PREFECT_API_URL": api_url}}
+            return super().__enter__()
+
+    return LocalClusterTaskRunner

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress as Bar
 from rich.theme import Theme
 
-from tasks import pages, polling, reprocess, sitemaps, staging, store
+from tasks import lake, pages, polling, reprocess, sitemaps, staging, store
 from wirecopy.settings import Settings
 
 WRITER_LIMIT = "duckdb-writer"
@@ -99,19 +99,29 @@ def writer_slot(wait_seconds: float) -> Iterator[None]:
         slot.__exit__(None, None, None)
 
 
+def publisher() -> lake.Publisher:
+    """This flow run, as the lake records who published a version."""
+    from prefect.runtime import flow_run
+
+    return lake.Publisher(flow=flow_run.flow_name or "wirecopy", flow_run_id=flow_run.id)
+
+
 @task(name="load staged work", cache_policy=NO_CACHE)
-def load_staged(settings: Settings, wait_seconds: float | None = None) -> store.LoadSummary:
-    """The single writer: merge everything staged, under the Prefect slot and the file lock."""
+def load_staged(settings: Settings, wait_seconds: float | None = None, publish: bool = True) -> store.LoadSummary:
+    """The single writer: merge everything staged, under the Prefect slot and the file lock, then
+    publish to the analysts' lake (a flow's last load: analysts see a run whole)."""
     wait = settings.db_wait_seconds if wait_seconds is None else wait_seconds
+    target = store.PublishTo(settings, publisher()) if publish else None
     with writer_slot(wait):
         return store.load_staged(settings.db_path, settings.staging_dir, wait_seconds=wait,
-                                 memory_limit=settings.db_memory_limit)
+                                 memory_limit=settings.db_memory_limit, publish=target)
 
 
 def flush_leftovers(settings: Settings) -> store.LoadSummary | None:
-    """Load what an earlier run staged but could not load; a busy database just leaves it for later."""
+    """Load what an earlier run staged but could not load; a busy database just leaves it for later.
+    Not published yet: the run's own last load publishes it with the run's work."""
     try:
-        return load_staged(settings, wait_seconds=2)
+        return load_staged(settings, wait_seconds=2, publish=False)
     except store.DatabaseBusy as exc:
         get_run_logger().warning("left staged work for a later run: %s", exc)
         return None
@@ -182,7 +192,7 @@ def run_batches(step: Any, args: Iterable[tuple], settings: Settings, *, in_flig
             if on_batch:
                 on_batch(result.summary.articles + result.summary.pages_failed)
         if load_every and staged_since_load >= load_every:
-            loaded = load_staged(settings)
+            loaded = load_staged(settings, publish=False)
             if on_load:
                 on_load(loaded)
             staged_since_load = 0

@@ -16,8 +16,9 @@ import duckdb
 import filelock
 import pyarrow as pa
 
-from tasks import dedup, staging
+from tasks import dedup, lake, staging
 from tasks.feeds import FeedState
+from wirecopy.settings import Settings
 
 MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 ROW_GROUP_SIZE = 2048  # rows in a row group this process writes (DuckDB's default: 122,880)
@@ -118,9 +119,9 @@ def _open_for_writing(db_path: Path, memory_limit: str | None = None) -> duckdb.
     more than the one before it. The size is an ATTACH option and holds for this connection only.
     `memory_limit` caps DuckDB's cache; what does not fit spills to a folder beside the database.
     """
-    config = {}
+    config = {"autoinstall_known_extensions": False}  # the lake's extensions come from pip wheels
     if memory_limit:
-        config = {"memory_limit": memory_limit,
+        config |= {"memory_limit": memory_limit,
                   "temp_directory": str(db_path.with_name(db_path.name + ".tmp"))}
     con = duckdb.connect(config=config)
     try:
@@ -200,13 +201,24 @@ class LoadSummary:
     articles_new_or_changed: int = 0
     seconds: float = 0.0  # the whole load: waiting for the lock, merging, assigning stories
     dedup_seconds: float = 0.0  # of which assigning stories
+    published_version: int | None = None  # the lake snapshot this load published, if it published
+    publish_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class PublishTo:
+    """Where and as whom a load publishes (tasks/lake.py)."""
+    settings: Settings
+    publisher: lake.Publisher
 
 
 def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float,
-                group_batches: int = LOAD_GROUP_BATCHES, memory_limit: str | None = None) -> LoadSummary:
+                group_batches: int = LOAD_GROUP_BATCHES, memory_limit: str | None = None,
+                publish: PublishTo | None = None) -> LoadSummary:
     """Merge every completed staging batch, oldest first, and delete the batches: each group of
     up to `group_batches` batches in one transaction (stories assigned in it too), deleted once
-    committed, so the memory a load takes does not grow with the backlog.
+    committed, so the memory a load takes does not grow with the backlog. Then, if asked, publish
+    everything not yet published (this load's work and any an earlier publish left) to the lake.
 
     Merges are keyed on natural keys, so a batch loaded twice (a crash between commit and
     delete) changes nothing.
@@ -215,7 +227,7 @@ def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float,
     staging.remove_abandoned(staging_dir)
     batches = staging.complete_batches(staging_dir)
     summary = LoadSummary(batches=len(batches))
-    if not batches:
+    if not batches and (publish is None or not db_path.exists()):
         summary.seconds = time.perf_counter() - started
         return summary
     with writer(db_path, wait_seconds=wait_seconds, memory_limit=memory_limit) as con:
@@ -223,6 +235,12 @@ def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float,
             group = batches[i:i + group_batches]
             _merge_batches(con, db_path, group, summary)
             staging.remove_batches(group)
+        if publish is not None:
+            try:
+                published = lake.publish(con, publish.settings, publish.publisher)
+            except lake.LakeError as exc:
+                raise DatabaseError(str(exc)) from None
+            summary.published_version, summary.publish_seconds = published.version, published.seconds
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -238,6 +256,7 @@ def _merge_batches(con: duckdb.DuckDBPyConnection, db_path: Path, batches: list[
                 continue
             con.execute(f"CREATE OR REPLACE TEMP TABLE staged_{table} AS "
                         "SELECT * FROM read_parquet($files, union_by_name = true)", {"files": files})
+            lake.note_pending(con, table)
             con.execute(sql(f"merge_{table}"))
             if table == "articles":
                 summary.articles += con.execute("SELECT count(*) FROM merge_articles").fetchone()[0]

@@ -240,7 +240,7 @@ def test_a_writer_waiting_on_the_prefect_slot_gives_up_as_busy_and_leaks_no_slot
     assert _writer_slots_taken() == 0
 
 
-def test_an_analysts_open_connection_delays_the_load_but_loses_nothing(newsroom, tmp_path):
+def test_a_connection_held_on_the_writers_own_file_delays_the_load_but_loses_nothing(newsroom, tmp_path):
     first = _newsroom_with(newsroom, 2, "early")
     feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))], db_wait_seconds=2.0)
     db = tmp_path / "w.duckdb"
@@ -285,3 +285,20 @@ def test_ingest_on_a_local_dask_cluster_loads_the_same_rows_as_the_default_runne
     rows = f"SELECT {columns} FROM articles ORDER BY url"
     assert query(tmp_path / "dask.duckdb", rows) == query(tmp_path / "threads.duckdb", rows)
     assert len(query(tmp_path / "dask.duckdb", rows)) == 8
+
+
+def test_wirecopy_ingest_on_a_local_dask_cluster_as_a_user_runs_it(newsroom, tmp_path):
+    """`WIRECOPY_DASK_ADDRESS=local wirecopy ingest` on Prefect's ephemeral API (no PREFECT_API_URL):
+    the two worker processes report to the flow's API instead of each starting a server of their own."""
+    links = _newsroom_with(newsroom, 6, "scaled")
+    feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))])
+    db = tmp_path / "w.duckdb"
+    run = _cli("ingest", "--feeds", str(feeds), "--db", str(db),
+               env={"WIRECOPY_DASK_ADDRESS": "local", "PREFECT_HOME": str(tmp_path / "prefect"),
+                    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"})
+    out, err = run.communicate(timeout=900)
+
+    assert run.returncode == 0, err
+    assert err.count("Starting temporary server") == 1, "only the flow's own ephemeral API"
+    assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(links)
+    assert "published version 1" in out

@@ -50,3 +50,20 @@ def test_a_broken_feeds_file_is_a_clear_error(tmp_path, text, message):
     feeds.write_text(text)
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         load_feeds(load_settings(feeds).feeds_path)
+
+
+def test_the_lake_sits_beside_the_database_unless_a_catalog_is_set(tmp_path, monkeypatch):
+    local = load_settings(tmp_path / "feeds.toml", tmp_path / "data" / "w.duckdb")
+    assert local.lake_catalog == f"sqlite:{tmp_path / 'data' / 'w.lake.sqlite'}"
+    assert local.lake_data_path == f"{tmp_path / 'data' / 'w.lake'}/"
+
+    monkeypatch.setenv("WIRECOPY_CATALOG", "postgres:dbname=wirecopy host=127.0.0.1 port=5432")
+    with pytest.raises(ConfigError, match="set data_path"):
+        load_settings(tmp_path / "feeds.toml")
+    monkeypatch.setenv("WIRECOPY_DATA_PATH", "s3://bucket/wirecopy/")
+    team = load_settings(tmp_path / "feeds.toml")
+    assert (team.lake_catalog, team.lake_data_path) == ("postgres:dbname=wirecopy host=127.0.0.1 port=5432",
+                                                        "s3://bucket/wirecopy/")
+    monkeypatch.setenv("WIRECOPY_CATALOG", "mysql:wirecopy")
+    with pytest.raises(ConfigError, match="setting catalog"):
+        load_settings(tmp_path / "feeds.toml")

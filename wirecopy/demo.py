@@ -123,5 +123,9 @@ def run_demo(db_path: Path | None = None) -> int:
     print(f"{'outlet':<18} {'wire':<8} {'story':<12} {'chars':>6}  title")
     for outlet, wire, story, title, chars in rows:
         print(f"{outlet:<18} {wire:<8} {story[:10]:<12} {chars:>6}  {title}")
-    print(f"\nquery it: duckdb {db} \"SELECT outlet, title, wire_service FROM articles\"")
+    from tasks.lake import reader_attach
+    from wirecopy.settings import load_settings
+
+    attach = reader_attach(load_settings(None, db, read_feeds_file=False))
+    print(f"\nquery it: duckdb -c \"{attach}; USE wirecopy; SELECT outlet, title, wire_service FROM articles\"")
     return 0

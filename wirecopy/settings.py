@@ -53,11 +53,29 @@ class Settings:
     # `wirecopy serve` without PREFECT_API_URL: the server it starts, on 127.0.0.1, and its home
     serve_port: int = 4210
     serve_prefect_home: Path = Path("~/.wirecopy/prefect-serve")
+    # What analysts open: a DuckLake. Empty catalog: a SQLite file beside the database (one machine);
+    # team mode: "postgres:dbname=wirecopy host=... port=5432", with data_path a shared folder or URL.
+    catalog: str = ""
+    data_path: str = ""
 
     @property
     def staging_dir(self) -> Path:
         """Fetched and extracted work waits here until the single writer loads it."""
         return self.db_path.with_name(self.db_path.name + ".staging")
+
+    @property
+    def lake_catalog(self) -> str:
+        """The DuckLake catalog, as written after `ducklake:` in an ATTACH."""
+        if self.catalog:
+            return self.catalog
+        return f"sqlite:{self.db_path.absolute().with_name(self.db_path.stem + '.lake.sqlite')}"
+
+    @property
+    def lake_data_path(self) -> str:
+        """Where the published Parquet files go: absolute, since the catalog records it for every reader."""
+        if self.data_path:
+            return self.data_path if "://" in self.data_path else str(Path(self.data_path).absolute()) + "/"
+        return str(self.db_path.absolute().with_name(self.db_path.stem + ".lake")) + "/"
 
     @property
     def lock_path(self) -> Path:
@@ -126,6 +144,13 @@ def load_settings(feeds_path: str | Path | None = None, db_path: str | Path | No
         raise ConfigError("setting prefect_startup_timeout: expected a number of seconds, at least 1")
     if not 0 < int(values.get("serve_port", defaults.serve_port)) < 65536:  # type: ignore[arg-type]
         raise ConfigError("setting serve_port: expected a TCP port, 1 to 65535")
+    catalog, data_path = str(values.get("catalog", "")), str(values.get("data_path", ""))
+    if catalog and not catalog.startswith(("sqlite:", "postgres:")):
+        raise ConfigError("setting catalog: expected 'postgres:<connection string>' or 'sqlite:<file>', "
+                          f"got {catalog!r}")
+    if catalog.startswith("postgres:") and not data_path:
+        raise ConfigError("setting catalog names a PostgreSQL catalog: set data_path (WIRECOPY_DATA_PATH) to "
+                          "a folder or object-store URL every machine reaches")
     return Settings(**values)  # type: ignore[arg-type]
 
 
