@@ -14,12 +14,19 @@ from html import unescape
 
 import py3langid
 from htmldate import find_date
+from lxml.etree import XPath, _Element, strip_elements, strip_tags
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction, load_html
+from trafilatura.baseline import html2txt
+from trafilatura.core import ESCALATION_MAX_LENGTH, ESCALATION_PAGE_SHARE, _forum_thread_page
+from trafilatura.htmlprocessing import convert_tags, tree_cleaning
+from trafilatura.main_extractor import _elem_text, _extract
 from trafilatura.metadata import (META_URL, examine_meta, extract_author, extract_meta_json, extract_sitename,
                                   extract_title, extract_url)
-from trafilatura.settings import Document, set_date_params
-from trafilatura.utils import line_processing
+from trafilatura.settings import MIN_DUPLICATE_LENGTH, Document, Extractor, set_date_params
+from trafilatura.utils import SPACING_PROTECTED, decode_file, line_processing, text_chars_test
+from trafilatura.xml import delete_element, xmltotxt
+from trafilatura.xpaths import REGEXP_NS, REMOVE_COMMENTS_AND_LISTS_XPATH, RAW_TREE_PRUNE_XPATH
 
 from tasks.clean import clean_lines, split_lines
 from tasks.records import ExtractedArticle
@@ -230,19 +237,27 @@ def extract_article(
     """
     if not html or not html.strip():
         raise ExtractionError(f"empty page: {url}")
-    tree = load_html(html)
+    source = decode_file(html)
+    joiners = _has_joiners(source)
+    if joiners:
+        source = _protect_joiners(source)
+    tree = load_html(source)
     if tree is None:
         raise ExtractionError(f"not an HTML page: {url}")
-    if _protect_joiners(tree):
-        return _restore_joiners(_extract_from_tree(tree, url, feed_title, feed_published_at))
-    return _extract_from_tree(tree, url, feed_title, feed_published_at)
+    article = _extract_from_tree(tree, source, url, feed_title, feed_published_at)
+    return _restore_joiners(article) if joiners else article
 
 
 # trafilatura drops zero-width (non-)joiners, which changes Persian words and splits emoji
 # sequences. Stand-ins carry them through and are swapped back afterwards: two rare maths
-# symbols, since trafilatura also strips private-use characters (only pages with joiners are touched).
+# symbols, since trafilatura also strips private-use characters. The swap is made on the decoded
+# page before parsing, and only on pages that hold a joiner (as a character or an entity).
 _JOINERS = {"\u200c": "\u2a0d", "\u200d": "\u2a0e"}
-_HAS_JOINER = 'contains({0}, "\u200c") or contains({0}, "\u200d")'
+_JOINER_ENTITY = re.compile(r"&(?:(zwn?j)|#(8204|8205)|#[xX](200[cCdD]));", re.IGNORECASE)
+
+
+def _has_joiners(source: str) -> bool:
+    return "\u200c" in source or "\u200d" in source or ("&" in source and bool(_JOINER_ENTITY.search(source)))
 
 
 def _swap(text: str, table: dict[str, str]) -> str:
@@ -251,21 +266,13 @@ def _swap(text: str, table: dict[str, str]) -> str:
     return text
 
 
-def _protect_joiners(tree: HtmlElement) -> bool:
-    found = False
-    for node in tree.xpath(f"//text()[{_HAS_JOINER.format('.')}]"):
-        parent = node.getparent()
-        if parent is None:
-            continue
-        if node.is_tail:
-            parent.tail = _swap(str(node), _JOINERS)
-        else:
-            parent.text = _swap(str(node), _JOINERS)
-        found = True
-    for meta in tree.xpath(f"//meta[{_HAS_JOINER.format('@content')}]"):
-        meta.set("content", _swap(meta.get("content"), _JOINERS))
-        found = True
-    return found
+def _protect_joiners(source: str) -> str:
+    def stand_in(match: re.Match) -> str:
+        name, decimal, hexadecimal = match.groups()
+        non_joiner = (name or "").lower() == "zwnj" or decimal == "8204" or (hexadecimal or "").lower() == "200c"
+        return _JOINERS["\u200c" if non_joiner else "\u200d"]
+
+    return _JOINER_ENTITY.sub(stand_in, _swap(source, _JOINERS))
 
 
 def _restore_joiners(article: ExtractedArticle) -> ExtractedArticle:
@@ -275,18 +282,14 @@ def _restore_joiners(article: ExtractedArticle) -> ExtractedArticle:
     return ExtractedArticle(**fields)
 
 
-def _extract_from_tree(tree: HtmlElement, url: str, feed_title: str | None,
+def _extract_from_tree(tree: HtmlElement, source: str, url: str, feed_title: str | None,
                        feed_published_at: datetime | None) -> ExtractedArticle:
     objects, meta = _read_json_ld(tree), _meta_values(tree)
     metadata = _metadata(tree, url)
-    document = bare_extraction(  # works on a copy of the tree
-        tree,
-        url=url,
-        include_comments=False,
-        include_tables=False,
-        prune_xpath=_NOT_ARTICLE,
-    )
-    lines = split_lines(document.text) if document is not None and document.text else []
+    # read from the page as parsed, before the extraction below takes the tree apart
+    published_at = _published_at(objects, meta, feed_published_at, lambda: _trafilatura_date(tree, metadata.url))
+    html_lang = tree.get("lang")
+    lines = split_lines(_body_text(tree, source, url, objects))
     if not lines:
         raise ExtractionError(f"no article text found: {url}")
     title = _clean_title(metadata.title, metadata.sitename) or feed_title
@@ -300,11 +303,84 @@ def _extract_from_tree(tree: HtmlElement, url: str, feed_title: str | None,
     return ExtractedArticle(
         title=title,
         authors=metadata.author,
-        published_at=_published_at(objects, meta, feed_published_at, lambda: _trafilatura_date(tree, metadata.url)),
+        published_at=published_at,
         text=text,
-        language=_language(tree.get("lang"), objects, meta, text),
+        language=_language(html_lang, objects, meta, text),
         wire_service=wire,
         site_name=metadata.sitename,
         description=metadata.description,
         page_url=metadata.url or url,
     )
+
+
+# trafilatura's own raw-tree prunes (comments off) and wirecopy's, as one walk of the tree.
+_PRUNE = XPath(
+    " | ".join([x.path for x in RAW_TREE_PRUNE_XPATH + REMOVE_COMMENTS_AND_LISTS_XPATH] + ["." + _NOT_ARTICLE]),
+    namespaces={"re": REGEXP_NS},
+)
+# A cheap pass whose text is shorter than this share of the article's JSON-LD articleBody missed part of it.
+_ARTICLE_BODY_SHARE = 0.8
+
+
+def _body_text(tree: HtmlElement, source: str, url: str, objects: list[dict]) -> str:
+    """The article text as trafilatura finds it, from one pass over the tree (which it consumes).
+
+    trafilatura.extract runs its main extractor, then readability (and justext) on a fresh copy of
+    the page to compare, on every page. Here the main extractor runs alone, on the tree itself;
+    the whole cascade (`bare_extraction` on the page, parsed again) runs only when that pass is in
+    doubt: it found little text, no paragraphs, or less than the page's own articleBody, or the page
+    is a forum thread (whose posts trafilatura treats apart).
+    """
+    if _forum_thread_page(tree):
+        return _cascade_text(source, url)
+    options = Extractor(output_format="python", comments=False, tables=False, url=url)
+    for element in _PRUNE(tree):
+        delete_element(element)
+    cleaned = convert_tags(tree_cleaning(tree, options), options, url)
+    body, text, _ = _extract(cleaned, options)  # extract_content less the copy it keeps for short results
+    if _in_doubt(body, text, objects, options) or _little_of_page(text, source):
+        return _cascade_text(source, url)
+    return xmltotxt(_tidy(body), options.formatting)
+
+
+def _little_of_page(text: str, source: str) -> bool:
+    """True for a short text covering little of the page's text: where trafilatura retries in recall
+    mode (its stage 4, with its thresholds). The page's text is measured only for short texts."""
+    return len(text) < ESCALATION_MAX_LENGTH and len(text) < ESCALATION_PAGE_SHARE * len(html2txt(source))
+
+
+def _cascade_text(source: str, url: str) -> str:
+    document = bare_extraction(source, url=url, include_comments=False, include_tables=False,
+                               prune_xpath=_NOT_ARTICLE)
+    return document.text if document is not None and document.text else ""
+
+
+def _in_doubt(body: _Element, text: str, objects: list[dict], options: Extractor) -> bool:
+    """True where trafilatura's fallbacks could change the result: the cases in which readability
+    or justext replace its main extractor's text (short, no paragraph text, tables over
+    paragraphs), and a text shorter than the articleBody the page declares."""
+    if len(body) == 0 or len(text) < options.min_extracted_size:
+        return True
+    if not body.xpath(".//p//text()") or len(body.findall(".//table")) > len(body.findall(".//p")):
+        return True
+    declared = max((len(str(o.get("articleBody") or "")) for o in objects if _is_article(o)), default=0)
+    return len(text) < _ARTICLE_BODY_SHARE * declared
+
+
+def _tidy(body: _Element) -> _Element:
+    """What trafilatura's `extract_content` does to its main extractor's result: drop a substantial
+    block repeating the one before, unwrap divs, drop line breaks that only carried indentation."""
+    previous = None
+    for element in list(body):
+        current = _elem_text(element)
+        if current and current == previous and len(current) > MIN_DUPLICATE_LENGTH:
+            delete_element(element, keep_tail=False)
+        else:
+            previous = current
+    strip_elements(body, "done")
+    strip_tags(body, "div")
+    for linebreak in body.iter("lb"):
+        if (linebreak.tail and not text_chars_test(linebreak.tail)
+                and not any(a.tag in SPACING_PROTECTED for a in linebreak.iterancestors())):
+            linebreak.tail = None
+    return body
