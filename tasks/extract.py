@@ -17,7 +17,6 @@ from htmldate import find_date
 from lxml.etree import XPath, _Element, strip_elements, strip_tags
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction, load_html
-from trafilatura.baseline import html2txt
 from trafilatura.core import ESCALATION_MAX_LENGTH, ESCALATION_PAGE_SHARE, _forum_thread_page
 from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.main_extractor import _elem_text, _extract
@@ -26,7 +25,7 @@ from trafilatura.metadata import (META_URL, examine_meta, extract_author, extrac
 from trafilatura.settings import MIN_DUPLICATE_LENGTH, Document, Extractor, set_date_params
 from trafilatura.utils import SPACING_PROTECTED, decode_file, line_processing, text_chars_test
 from trafilatura.xml import delete_element, xmltotxt
-from trafilatura.xpaths import REGEXP_NS, REMOVE_COMMENTS_AND_LISTS_XPATH, RAW_TREE_PRUNE_XPATH
+from trafilatura.xpaths import _COMMENTS_CLASS, _COMMENTS_ID
 
 from tasks.clean import clean_lines, split_lines
 from tasks.records import ExtractedArticle
@@ -37,15 +36,15 @@ class ExtractionError(Exception):
     """The page holds no article text: not HTML, empty, or nothing trafilatura recognises."""
 
 
-# Page parts that are not the article, whatever the site: embedded social posts (quoted from
-# elsewhere), text only screen readers get (it repeats link and image text) and fact boxes
-# (lists and transcripts beside the story; trafilatura already drops one site's "mol-factbox").
-# One expression, so the page is walked once.
-_NOT_ARTICLE = (
-    "//*[@class][(self::blockquote and (contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
-    " or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed')))"
-    " or contains(@class, 'sr-only') or contains(@class, 'visually-hidden') or contains(@class, 'screen-reader-text')"
-    " or contains(@class, 'factbox') or contains(@class, 'fact-box')]"
+# Page parts that are not the article, whatever the site (tested on class names): embedded social
+# posts (quoted from elsewhere), text only screen readers get (it repeats link and image text) and
+# fact boxes (lists and transcripts beside the story; trafilatura already drops one site's "mol-factbox").
+_EMBED_CLASSES = ("twitter-tweet", "instagram-media", "tiktok-embed", "bluesky-embed")
+_NOT_ARTICLE_CLASSES = ("sr-only", "visually-hidden", "screen-reader-text", "factbox", "fact-box")
+_NOT_ARTICLE = (  # the same, for trafilatura's `prune_xpath` in the full cascade
+    "//*[@class][(self::blockquote and ("
+    + " or ".join(f"contains(@class, '{c}')" for c in _EMBED_CLASSES) + ")) or "
+    + " or ".join(f"contains(@class, '{c}')" for c in _NOT_ARTICLE_CLASSES) + "]"
 )
 # Meta tags (name, property or itemprop, lowercased) that carry the publication timestamp.
 _DATE_META = (
@@ -313,13 +312,77 @@ def _extract_from_tree(tree: HtmlElement, source: str, url: str, feed_title: str
     )
 
 
-# trafilatura's own raw-tree prunes (comments off) and wirecopy's, as one walk of the tree.
-_PRUNE = XPath(
-    " | ".join([x.path for x in RAW_TREE_PRUNE_XPATH + REMOVE_COMMENTS_AND_LISTS_XPATH] + ["." + _NOT_ARTICLE]),
-    namespaces={"re": REGEXP_NS},
-)
+# trafilatura's raw-tree prunes with comments off (RAW_TREE_PRUNE_XPATH and
+# REMOVE_COMMENTS_AND_LISTS_XPATH in trafilatura.xpaths), restated: lxml runs those XPaths' regular
+# expressions through Python for every element, one expression after the other, which cost about
+# as much as the main extractor. Here one walk finds the few elements whose class or id holds a
+# word the tests need, and the exact tests run on those alone.
+_APPENDED_ARTICLES = re.compile(r"mvp-post-add-(?:box|wrap)|infinite-?scroll")
+_APPENDED_BOX = re.compile(r"mvp-post-add-(?:box|wrap)")
+_COMMENTS_ID_RE = re.compile(rf"^(?:{_COMMENTS_ID}|disqus_thread|dsq-comments)")
+_COMMENTS_LIST_ID_RE = re.compile(rf"^(?:{_COMMENTS_ID})")
+_COMMENTS_CLASS_RE = re.compile(_COMMENTS_CLASS)
+_CONTAINERS = frozenset({"div", "section", "aside"})
+_COMMENT_CONTAINERS = frozenset({"div", "list", "section", "details", "ol", "ul"})
+_CANDIDATE = re.compile("|".join(map(re.escape, (
+    "mvp-post-add", "infinite", "elementor-share-buttons", "omment", "comol", "disqus_thread", "dsq-comments",
+    "footer", *_EMBED_CLASSES, *_NOT_ARTICLE_CLASSES))))
+# Elements holding no text trafilatura keeps (its tree cleaning deletes them too), and those its page
+# measure (html2txt, BASIC_CLEAN_XPATH) leaves out, less its cookie-banner test: the measure only
+# decides whether a short text is in doubt.
+_NO_TEXT = ("script", "style", "svg", "fencedframe")
+_OUT_OF_PAGE_TEXT = frozenset({"aside", "footer", "template"})
+
+
+def _prunable(element: HtmlElement, tag: str, class_: str, id_: str) -> bool:
+    if tag in _CONTAINERS and (
+        (_APPENDED_ARTICLES.search(id_) or _APPENDED_ARTICLES.search(class_))
+        and (element.find(".//h1") is None or _APPENDED_BOX.search(id_) or _APPENDED_BOX.search(class_))
+        or "elementor-share-buttons" in class_
+    ):
+        return True
+    if tag in _COMMENT_CONTAINERS and (
+        (_COMMENTS_ID_RE.search(id_) or _COMMENTS_CLASS_RE.search(class_))
+        and (tag not in ("ol", "ul") or _COMMENTS_LIST_ID_RE.search(id_) or _COMMENTS_CLASS_RE.search(class_))
+    ):
+        return True
+    return bool(class_) and (
+        (tag == "blockquote" and any(c in class_ for c in _EMBED_CLASSES))
+        or any(c in class_ for c in _NOT_ARTICLE_CLASSES)
+    )
+
+
+def _prune(tree: HtmlElement) -> int:
+    """Delete the parts trafilatura and wirecopy prune before extraction; returns about the length
+    of the page's text as trafilatura's html2txt measures it (body text without asides, footers,
+    scripts and styles), taken before the deletions."""
+    doomed, out_of_text = [], []
+    for element in tree.iter():
+        tag = element.tag
+        if tag in _OUT_OF_PAGE_TEXT:
+            out_of_text.append(element)
+        class_, id_ = element.get("class") or "", element.get("id") or ""
+        if (class_ or id_) and (_CANDIDATE.search(class_) or _CANDIDATE.search(id_)):
+            if _prunable(element, tag, class_, id_):
+                doomed.append(element)
+            if tag == "div" and ("footer" in class_ or "footer" in id_):
+                out_of_text.append(element)
+    strip_elements(tree, *_NO_TEXT, with_tail=False)
+    body = tree.find(".//body")
+    excluded = set(out_of_text)
+    outermost = [e for e in out_of_text if not any(a in excluded for a in e.iterancestors())]
+    page_text = _text_length(tree if body is None else body) - sum(map(_text_length, outermost))
+    for element in doomed:
+        delete_element(element)
+    return page_text
+
+
+def _text_length(element: HtmlElement) -> int:
+    return len(" ".join(element.text_content().split()))
+
+
 # A cheap pass whose text is shorter than this share of the article's JSON-LD articleBody missed part of it.
-_ARTICLE_BODY_SHARE = 0.8
+_ARTICLE_BODY_SHARE = 0.5
 
 
 def _body_text(tree: HtmlElement, source: str, url: str, objects: list[dict]) -> str:
@@ -334,19 +397,14 @@ def _body_text(tree: HtmlElement, source: str, url: str, objects: list[dict]) ->
     if _forum_thread_page(tree):
         return _cascade_text(source, url)
     options = Extractor(output_format="python", comments=False, tables=False, url=url)
-    for element in _PRUNE(tree):
-        delete_element(element)
+    page_text = _prune(tree)
     cleaned = convert_tags(tree_cleaning(tree, options), options, url)
     body, text, _ = _extract(cleaned, options)  # extract_content less the copy it keeps for short results
-    if _in_doubt(body, text, objects, options) or _little_of_page(text, source):
+    if _in_doubt(body, text, objects, options) or (
+        len(text) < ESCALATION_MAX_LENGTH and len(text) < ESCALATION_PAGE_SHARE * page_text
+    ):
         return _cascade_text(source, url)
     return xmltotxt(_tidy(body), options.formatting)
-
-
-def _little_of_page(text: str, source: str) -> bool:
-    """True for a short text covering little of the page's text: where trafilatura retries in recall
-    mode (its stage 4, with its thresholds). The page's text is measured only for short texts."""
-    return len(text) < ESCALATION_MAX_LENGTH and len(text) < ESCALATION_PAGE_SHARE * len(html2txt(source))
 
 
 def _cascade_text(source: str, url: str) -> str:
