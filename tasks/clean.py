@@ -95,6 +95,35 @@ def is_boilerplate(line: str) -> bool:
     return len(line.split()) <= _BOILERPLATE_MAX_WORDS and bool(_BOILERPLATE.match(line))
 
 
+_LIST_MARK = re.compile(r"^(?:[-*•·→»>]+\s*)+")
+_LINK_LINE_MAX_WORDS = 30
+_LINK_SHARE = 0.6  # of a line's characters in link texts, for it to be a link
+_LINK_MIN_CHARS = 4  # shorter link texts ("1", "AP") say nothing about a line
+
+
+def is_link_line(line: str, link_texts: frozenset[str]) -> bool:
+    """True for a short line made mostly of the texts of the page's links to other pages: a teaser,
+    a list of other stories, a "read also" line. Inline links in a paragraph cover little of it; a
+    sentence standing alone (ending in . ! or ?) that is a link is taken as the writer's, and so is
+    a word or two (a sub-heading that links to a topic page)."""
+    words = len(line.split())
+    if not link_texts or words > _LINK_LINE_MAX_WORDS or words <= 2:
+        return False
+    bare = _LIST_MARK.sub("", line).strip()
+    if bare == line and line.rstrip(_CLOSERS)[-1:] in ".!?":
+        return False
+    if bare in link_texts:
+        return True
+    covered = bytearray(len(bare))
+    for text in link_texts:
+        if len(text) >= _LINK_MIN_CHARS and len(text) <= len(bare):
+            start = bare.find(text)
+            while start >= 0:
+                covered[start:start + len(text)] = b"\x01" * len(text)
+                start = bare.find(text, start + len(text))
+    return bool(bare) and sum(covered) >= _LINK_SHARE * len(bare)
+
+
 def split_lines(text: str) -> list[str]:
     """Non-empty lines with inner whitespace collapsed (trafilatura ends every block with a newline)."""
     lines = (" ".join(raw.split()) for raw in text.splitlines())
@@ -177,10 +206,15 @@ def cut_trailing_teasers(lines: list[str]) -> list[str]:
     return kept
 
 
-def clean_lines(lines: list[str], *, title: str | None = None, description: str | None = None) -> list[str]:
-    """The article's paragraphs: furniture, captions and credits out, split paragraphs joined."""
+def clean_lines(lines: list[str], *, title: str | None = None, description: str | None = None,
+                link_texts: frozenset[str] = frozenset()) -> list[str]:
+    """The article's paragraphs: furniture, captions and credits out, split paragraphs joined.
+
+    `link_texts` are the texts of the page's links (whitespace collapsed): lines made of them go.
+    """
     body = [
-        line for line in lines if not (is_caption(line) or is_credit_line(line) or is_boilerplate(line))
+        line for line in lines
+        if not (is_caption(line) or is_credit_line(line) or is_boilerplate(line) or is_link_line(line, link_texts))
     ]
     body = cut_trailing_teasers(body)
     body = join_broken_paragraphs(body)

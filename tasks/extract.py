@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from html import unescape
+from urllib.parse import urlsplit
 
 import py3langid
 from htmldate import find_date
@@ -214,6 +215,19 @@ def _language(html_lang: str | None, objects: list[dict], meta: dict[str, list[s
     return py3langid.classify(text)[0]
 
 
+def _link_texts(tree: HtmlElement, url: str) -> frozenset[str]:
+    """Texts of the links to other pages (whitespace collapsed). Links within the page (a table of
+    contents, live-blog entries) and to the page itself (its lead in a teaser or share box) are left out."""
+    own_path = urlsplit(url).path.rstrip("/")
+    texts = set()
+    for anchor in tree.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:")) or urlsplit(href).path.rstrip("/") == own_path:
+            continue
+        texts.add(" ".join(anchor.text_content().split()))
+    return frozenset(texts)
+
+
 def _clean_title(title: str | None, site_name: str | None) -> str | None:
     """The headline without a trailing " - Site Name" that the page's <title> carries."""
     if title and site_name and title.lower().endswith(site_name.lower()):
@@ -288,6 +302,7 @@ def _extract_from_tree(tree: HtmlElement, source: str, url: str, feed_title: str
     # read from the page as parsed, before the extraction below takes the tree apart
     published_at = _published_at(objects, meta, feed_published_at, lambda: _trafilatura_date(tree, metadata.url))
     html_lang = tree.get("lang")
+    link_texts = _link_texts(tree, url)
     lines = split_lines(_body_text(tree, source, url, objects))
     if not lines:
         raise ExtractionError(f"no article text found: {url}")
@@ -295,7 +310,7 @@ def _extract_from_tree(tree: HtmlElement, source: str, url: str, feed_title: str
     wire = detect_wire(
         "\n".join(lines), title=metadata.title, authors=metadata.author, site_name=metadata.sitename, url=url
     )
-    paragraphs = clean_lines(lines, title=title, description=metadata.description)
+    paragraphs = clean_lines(lines, title=title, description=metadata.description, link_texts=link_texts)
     if not paragraphs:
         raise ExtractionError(f"no article text left after cleaning: {url}")
     text = "\n\n".join(paragraphs)
