@@ -54,6 +54,54 @@ _BOILERPLATE = re.compile(
 )
 _BOILERPLATE_MAX_WORDS = 40
 
+# Prompts in any language: a short line that names what sites ask readers to do (a newsletter, a
+# subscription or sign-in, an app, sharing, a comment, following or supporting the outlet) and speaks
+# to the reader (second person, please; here/now opening the line), or is a bare label opening with
+# it ("Newsletter: Sport inside", "Suscríbete"). Stems match at a word start; the languages are those
+# of the fundus corpora. Some notices need no address: paywalls, error reports, members-only lines.
+_PROMPT_TOPIC = re.compile(
+    r"(?<!\w)(?:"
+    r"newsletter|nyhetsbrev|nyhedsbrev|uutiskirje|nieuwsbrief|bülten|boletín|infolettre|biuletyn|рассылк|розсилк"
+    r"|subscri|abonn|abbona|suscri|assin[ae]|prenumer|abone|předplat|подпис|передплат|registrier|"
+    r"inscri|iscriviti|regístrate|anmelden|einloggen|log\s*in\b|sign\s*(?:up|in)\b"
+    r"|apps?\b|app-?store|google\s+play|podcast|whatsapp|telegram|instagram|facebook|tiktok|youtube|google\s+news"
+    r"|share\s+(?:this|on|via|the|your)\b|teilen\s+sie\b|(?:artikel|beitrag)\s+teilen|compartir\s+(?:en|este|esta)\b"
+    r"|partager\s+(?:sur|cet|l['’]article)|condividi|compartilh|del\s+artikkelen|dela\s+artikeln|paylaş|udostępnij"
+    r"|поделит|поділит"
+    r"|comments\b|comment\s+(?:below|on\s+this)|commentaires?\b|kommentar|comentari|comment[io]\b|yorum|komentarz"
+    r"|комментар|коментар"
+    r"|(?:unterstütz\w*|support|soutenez|sostieni|apoya\w*|støtt\w*|stöd\w*)\s+(?:uns|us|nous|ci|nos|oss)\b"
+    r"|(?:deine|ihre|eure|your)\s+(?:unterstützung|support)|spende|donat|affiliate"
+    r")"
+    r"|뉴스레터|メールマガジン|メルマガ|구독|订阅|댓글|コメント|评论|分享|공유",
+    re.IGNORECASE,
+)
+_READER = re.compile(
+    r"(?<!\w)(?i:you|your|please|click|tap|du|dich|dir|dein\w*|euch|bitte|vous|votre|vos|tu|te|toi|tes|tú|usted"
+    r"|ustedes|ti|tuo|tua|voi|vostr\w|você|vocês|jouw|uw|deg|dig|ditt|dine|dina|ty|twój|siz|sizin|lütfen|vy|váš"
+    r"|вы|вас|ваш\w*|ты|тебя|ви|por\s+favor|per\s+favore|proszę|prosím|пожалуйста)(?!\w)"
+    r"|(?<=\s)(?:Sie|Ihnen|Ihr|Ihre[nmrs]?)(?!\w)"  # German formal address, not "Sie" (she, they) opening a line
+    r"|^(?:[-*•→»>❤]\s*)*(?i:here|now|hier|jetzt|ici|aquí|ahora|qui|aqui|agora|her|här|nå|nu|tutaj|teraz|hemen"
+    r"|здесь|сейчас|тут|зараз)(?!\w)"
+    r"|あなた|당신|您|你",
+)
+_LABEL = re.compile(r"^(?:[-*•→»>❤]\s*)*" + _PROMPT_TOPIC.pattern, re.IGNORECASE)
+_NOTICE = re.compile(
+    r"(?i:(?:reserved|réservée?s?|reservad[oa]s?|riservat[oa]|exclusiv[eo]s?|nur|sólo|solo|only)\s+(?:for|aux|à|a|para|per|für)"
+    r"\s+(?:our\s+|nos\s+|los\s+|gli\s+)?(?:subscribers|abonnés|abonnenten|suscriptores|abbonati|assinantes|members|membres)"
+    r"|(?:subscribers?|members)[-\s]only|fehler\s+gefunden|spotted\s+an?\s+(?:error|mistake|typo)"
+    r"|report\s+an?\s+(?:error|mistake|typo)|signaler\s+une\s+erreur)"
+    r"|会員限定|会員登録|会員向け|有料会員|구독|기사\s*URL이\s*복사"
+)
+_QUOTE_MARKS = "\"“”„«»‹›「」"
+_LABEL_MAX_WORDS = 8
+# The agencies' and outlets' own standards notices ("Our Standards: The Thomson Reuters Trust Principles.").
+_STANDARDS = re.compile(
+    r"(?i:^our\s+standards\b|\btrust\s+principles\b|\beditorial\s+(?:standards|guidelines|policy|code)\b"
+    r"|^unsere\s+(?:standards|grundsätze)\b|\bredaktionelle[nr]?\s+(?:standards|richtlinien|leitlinien|grundsätze)\b"
+    r"|\bprincipes\s+(?:éditoriaux|de\s+confiance)\b|\b(?:estándares|normas|principios)\s+editoriales\b)"
+)
+
 # A heading that introduces other stories after the article. Only trusted in the second half of
 # the body; earlier it heads an inline box and only the heading line goes. "Most read" and
 # "Related" boxes sit inside articles too often to end one.
@@ -91,8 +139,27 @@ def is_credit_line(line: str) -> bool:
 
 
 def is_boilerplate(line: str) -> bool:
-    """True for a short newsletter, sharing, comment or navigation prompt."""
-    return len(line.split()) <= _BOILERPLATE_MAX_WORDS and bool(_BOILERPLATE.match(line))
+    """True for a short newsletter, subscription, app, sharing, comment, support or navigation prompt,
+    in any language, or a standards notice."""
+    words = len(line.split())
+    if words > _BOILERPLATE_MAX_WORDS:
+        return False
+    return bool(_BOILERPLATE.match(line) or _STANDARDS.search(line) or is_prompt(line, words))
+
+
+def is_prompt(line: str, words: int | None = None) -> bool:
+    """True for a line asking the reader to sign up, subscribe, get the app, share, comment, follow or
+    support the outlet (it names one of those and addresses the reader, or is a bare label naming it),
+    and for paywall, members-only and error-report notices. Lines quoting someone are never prompts."""
+    if any(q in line for q in _QUOTE_MARKS):
+        return False
+    if _NOTICE.search(line):
+        return True
+    if not _PROMPT_TOPIC.search(line):
+        return False
+    words = len(line.split()) if words is None else words
+    label = words <= _LABEL_MAX_WORDS and line.rstrip(_CLOSERS)[-1:] not in ".!" and bool(_LABEL.match(line))
+    return label or bool(_READER.search(line))
 
 
 _LIST_MARK = re.compile(r"^(?:[-*•·→»>]+\s*)+")
