@@ -110,8 +110,8 @@ _END_OF_ARTICLE = re.compile(
     re.IGNORECASE,
 )
 
-_TERMINAL = ".!?…:;"
-_CLOSERS = "\"'”’)]»"
+_TERMINAL = ".!?…:;。！？．"
+_CLOSERS = "\"'”’)]»」』）"
 # A line ending in one of these words cannot be a finished heading or sentence.
 _OPEN_ENDINGS = frozenset(
     "a an the of to in on at by for from with and or but nor that which who whom whose as than "
@@ -121,6 +121,7 @@ _OPEN_ENDINGS = frozenset(
 _CONTINUATION_START = re.compile(r"^(?:[a-z][^\sA-Z]*(?:\s|$)|[,;:)\]%]|[–—]\s)")
 
 _HEADLINE_MAX_WORDS = 40
+_EXCERPT_RATIO = 1.2
 
 
 def tokens(text: str) -> list[str]:
@@ -160,6 +161,57 @@ def is_prompt(line: str, words: int | None = None) -> bool:
     words = len(line.split()) if words is None else words
     label = words <= _LABEL_MAX_WORDS and line.rstrip(_CLOSERS)[-1:] not in ".!" and bool(_LABEL.match(line))
     return label or bool(_READER.search(line))
+
+
+# Page furniture around the story that is no prompt: a source line ("Quelle: dpa", "(Quelle: APA/sda)"),
+# a short parenthesised credit ("(dmk)"), a slash-joined credit ("SDA/sep", "Jane Doe/Getty Images"), a
+# reading time, and date and time lines (most of their words are numbers).
+_SOURCE_LINE = re.compile(
+    r"^[(\[]?(?i:quelle|quellen|source|sources|fuente|fuentes|fonte|fontes|kaynak|źródło|zdroj|источник|джерело"
+    r"|kilde|källa|bron|lähde|forrás|izvor)\s*:"
+)
+_PARENTHESISED = re.compile(r"^\([^()]{1,40}\)\.?$")
+_SLASH_CREDIT = re.compile(r"^[^\s/]+(?:\s[^\s/]+){0,2}(?:\s?/\s?[^\s/]+(?:\s[^\s/]+){0,2})+$")
+_READING_TIME = re.compile(
+    r"(?i:lesedauer|lesezeit|reading\s+time|min(?:ute)?s?\.?\s+read\b|temps\s+de\s+lecture|tiempo\s+de\s+lectura"
+    r"|tempo\s+di\s+lettura|lesetid|läsminut|okuma\s+süresi|czas\s+czytania)"
+)
+_DIGITS = re.compile(r"\d")
+_FURNITURE_MAX_WORDS = 10
+_FURNITURE_MAX_CHARS = 80
+_CREDIT_MAX_WORDS = 6
+
+
+def is_furniture(line: str) -> bool:
+    """True for a source, credit, reading-time, date or time line."""
+    words = line.split()
+    if len(words) > _FURNITURE_MAX_WORDS or len(line) > _FURNITURE_MAX_CHARS:  # (scripts without spaces)
+        return False
+    if len(words) <= _CREDIT_MAX_WORDS and (
+        _SOURCE_LINE.match(line) or _PARENTHESISED.match(line) or _READING_TIME.search(line)
+        or (_SLASH_CREDIT.match(line) and line[-1] not in ".!?:" and any(c.isalpha() for c in line))
+    ):
+        return True
+    numbers = [t for t in _WORD.findall(line) if _DIGITS.search(t)]
+    return len(numbers) >= 3 and len(numbers) >= 0.5 * len(_WORD.findall(line))
+
+
+# Words that may stand beside the author's names in a byline ("By", "Von", "Por", a role).
+_BYLINE_WORDS = frozenset(
+    "by von por par av di door od af de und and y et e og och ve i и та text texte fotos foto photos photo "
+    "reporter redaktion redakteur korrespondent correspondent staff writer 기자 외 명".split()
+)
+_BYLINE_MAX_WORDS = 10
+
+
+def is_byline(line: str, authors: str | None) -> bool:
+    """True for a short line naming the page's authors, with at most "By" or a role beside them."""
+    if not authors or len(line.split()) > _BYLINE_MAX_WORDS:
+        return False
+    names = set(tokens(authors))
+    words = [w for w in tokens(line) if not w.isdigit()]
+    named = sum(w in names for w in words)
+    return named >= 2 and all(w in names or w in _BYLINE_WORDS for w in words)
 
 
 _LIST_MARK = re.compile(r"^(?:[-*•·→»>]+\s*)+")
@@ -242,10 +294,16 @@ def drop_headline(lines: list[str], title: str | None, description: str | None) 
         return lines
     rest = lines[1:]
     if rest and len(rest[0].split()) <= _HEADLINE_MAX_WORDS and (
-        _similar(rest[0], description) or rest[0].rstrip(_CLOSERS)[-1:] not in _TERMINAL
+        (_similar(rest[0], description) and not _excerpted(rest[0], description))
+        or rest[0].rstrip(_CLOSERS)[-1:] not in _TERMINAL
     ):
         rest = rest[1:]
     return rest
+
+
+def _excerpted(line: str, description: str | None) -> bool:
+    """True when the description is a cut of the line: the line is the lead paragraph, not a deck."""
+    return bool(description) and len(line) > _EXCERPT_RATIO * len(description)
 
 
 def drop_repeats(lines: list[str]) -> list[str]:
@@ -274,14 +332,15 @@ def cut_trailing_teasers(lines: list[str]) -> list[str]:
 
 
 def clean_lines(lines: list[str], *, title: str | None = None, description: str | None = None,
-                link_texts: frozenset[str] = frozenset()) -> list[str]:
-    """The article's paragraphs: furniture, captions and credits out, split paragraphs joined.
+                authors: str | None = None, link_texts: frozenset[str] = frozenset()) -> list[str]:
+    """The article's paragraphs: furniture, captions, credits and bylines out, split paragraphs joined.
 
     `link_texts` are the texts of the page's links (whitespace collapsed): lines made of them go.
     """
     body = [
         line for line in lines
-        if not (is_caption(line) or is_credit_line(line) or is_boilerplate(line) or is_link_line(line, link_texts))
+        if not (is_caption(line) or is_credit_line(line) or is_boilerplate(line) or is_furniture(line)
+                or is_byline(line, authors) or is_link_line(line, link_texts))
     ]
     body = cut_trailing_teasers(body)
     body = join_broken_paragraphs(body)
