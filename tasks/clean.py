@@ -72,6 +72,9 @@ _PROMPT_TOPIC = re.compile(
     r"|комментар|коментар"
     r"|(?:unterstütz\w*|support|soutenez|sostieni|apoya\w*|støtt\w*|stöd\w*)\s+(?:uns|us|nous|ci|nos|oss)\b"
     r"|(?:deine|ihre|eure|your)\s+(?:unterstützung|support)|spende|donat|affiliate"
+    r"|kostenlos\s+test|probe-?abo|free\s+trial|prueba\s+gratis|essai\s+gratuit|prova\s+gratuita"
+    r"|extern\w*\s+inhalt|external\s+content|contenu\s+externe|contenido\s+externo|contenuto\s+esterno"
+    r"|privatsphäre|datenschutz|privacy\s+(?:settings|policy)|cookies?\b|einwillig|consent"
     r")"
     r"|뉴스레터|メールマガジン|メルマガ|구독|订阅|댓글|コメント|评论|分享|공유",
     re.IGNORECASE,
@@ -95,6 +98,13 @@ _NOTICE = re.compile(
 )
 _QUOTE_MARKS = "\"“”„«»‹›「」"
 _LABEL_MAX_WORDS = 8
+# Copyright notices, wherever the line puts them ("<Copyright ⓒ Outlet. All rights reserved.>").
+_COPYRIGHT = re.compile(
+    r"(?i:all\s+rights\s+reserved|alle\s+rechte\s+vorbehalten|todos\s+los\s+derechos\s+reservados"
+    r"|tous\s+droits\s+réservés|tutti\s+i\s+diritti\s+riservati|todos\s+os\s+direitos\s+reservados"
+    r"|^\W*(?:copyright|©|ⓒ)\s*(?:\d{4}|\w))"
+    r"|무단\s*전재|無断転載|版权所有"
+)
 # The agencies' and outlets' own standards notices ("Our Standards: The Thomson Reuters Trust Principles.").
 _STANDARDS = re.compile(
     r"(?i:^our\s+standards\b|\btrust\s+principles\b|\beditorial\s+(?:standards|guidelines|policy|code)\b"
@@ -145,7 +155,8 @@ def is_boilerplate(line: str) -> bool:
     words = len(line.split())
     if words > _BOILERPLATE_MAX_WORDS:
         return False
-    return bool(_BOILERPLATE.match(line) or _STANDARDS.search(line) or is_prompt(line, words))
+    return bool(_BOILERPLATE.match(line) or _STANDARDS.search(line) or _COPYRIGHT.search(line)
+                or is_prompt(line, words))
 
 
 def is_prompt(line: str, words: int | None = None) -> bool:
