@@ -71,7 +71,7 @@ _PROMPT_TOPIC = re.compile(
     r"|comments\b|comment\s+(?:below|on\s+this)|commentaires?\b|kommentar|comentari|comment[io]\b|yorum|komentarz"
     r"|комментар|коментар"
     r"|(?:unterstütz\w*|support|soutenez|sostieni|apoya\w*|støtt\w*|stöd\w*)\s+(?:uns|us|nous|ci|nos|oss)\b"
-    r"|(?:deine|ihre|eure|your)\s+(?:unterstützung|support)|spende|donat|affiliate"
+    r"|(?:deine|ihre|eure|your)\s+(?:unterstützung|support)|spende|donat"
     r"|kostenlos\s+test|probe-?abo|free\s+trial|prueba\s+gratis|essai\s+gratuit|prova\s+gratuita"
     r"|extern\w*\s+inhalt|external\s+content|contenu\s+externe|contenido\s+externo|contenuto\s+esterno"
     r"|privatsphäre|datenschutz|privacy\s+(?:settings|policy)|cookies?\b|einwillig|consent"
@@ -98,6 +98,15 @@ _NOTICE = re.compile(
 )
 _QUOTE_MARKS = "\"“”„«»‹›「」"
 _LABEL_MAX_WORDS = 8
+# "Read also" and "related" lines opening with the phrase, in the corpora's languages.
+_READ_ALSO = re.compile(
+    r"^(?:[-*•→»>]\s*)*(?i:lesen\s+sie\s+(?:auch|mehr|hier)|mehr\s+zum\s+thema|auch\s+interessant|ähnliche\s*:"
+    r"|(?:à\s+)?lire\s+aussi|sur\s+le\s+même\s+sujet|le(?:e|er)\s+(?:también|más)|noticias?\s+relacionadas?"
+    r"|te\s+puede\s+interesar|leggi\s+anche|czytaj\s+(?:więcej|też|także)|les\s+også|läs\s+(?:också|även)"
+    r"|læs\s+også|lue\s+myös|lees\s+ook|ilgili\s+haberler|читайте\s+также|дивіться\s+також|ler\s+também"
+    r"|leia\s+também|ähnliche\s+artikel)"
+    r"|^(?:関連記事|関連キーワード|おすすめ情報|관련\s*기사|相关新闻|相关阅读)"
+)
 # Copyright notices, wherever the line puts them ("<Copyright ⓒ Outlet. All rights reserved.>").
 _COPYRIGHT = re.compile(
     r"(?i:all\s+rights\s+reserved|alle\s+rechte\s+vorbehalten|todos\s+los\s+derechos\s+reservados"
@@ -131,7 +140,6 @@ _OPEN_ENDINGS = frozenset(
 _CONTINUATION_START = re.compile(r"^(?:[a-z][^\sA-Z]*(?:\s|$)|[,;:)\]%]|[–—]\s)")
 
 _HEADLINE_MAX_WORDS = 40
-_EXCERPT_RATIO = 1.2
 
 
 def tokens(text: str) -> list[str]:
@@ -155,7 +163,7 @@ def is_boilerplate(line: str) -> bool:
     words = len(line.split())
     if words > _BOILERPLATE_MAX_WORDS:
         return False
-    return bool(_BOILERPLATE.match(line) or _STANDARDS.search(line) or _COPYRIGHT.search(line)
+    return bool(_BOILERPLATE.match(line) or _READ_ALSO.match(line) or _STANDARDS.search(line) or _COPYRIGHT.search(line)
                 or is_prompt(line, words))
 
 
@@ -295,26 +303,12 @@ def _similar(line: str, reference: str | None) -> bool:
     return dice >= 0.8 or (containment >= 0.7 and not line.rstrip(_CLOSERS).endswith("."))
 
 
-def drop_headline(lines: list[str], title: str | None, description: str | None) -> list[str]:
-    """Drop the headline and the deck under it that trafilatura keeps at the top of the body.
-
-    A line matching the description alone is kept: many pages use their lead paragraph as
-    description. It goes only when it follows the headline, where it is the deck.
-    """
-    if not lines or len(lines[0].split()) > _HEADLINE_MAX_WORDS or not _similar(lines[0], title):
-        return lines
-    rest = lines[1:]
-    if rest and len(rest[0].split()) <= _HEADLINE_MAX_WORDS and (
-        (_similar(rest[0], description) and not _excerpted(rest[0], description))
-        or rest[0].rstrip(_CLOSERS)[-1:] not in _TERMINAL
-    ):
-        rest = rest[1:]
-    return rest
-
-
-def _excerpted(line: str, description: str | None) -> bool:
-    """True when the description is a cut of the line: the line is the lead paragraph, not a deck."""
-    return bool(description) and len(line) > _EXCERPT_RATIO * len(description)
+def drop_headline(lines: list[str], title: str | None) -> list[str]:
+    """Drop the headline that trafilatura keeps at the top of the body. The deck under it stays: it is
+    part of the story as the outlet tells it (fundus's hand-checked bodies keep it, in every language)."""
+    if lines and len(lines[0].split()) <= _HEADLINE_MAX_WORDS and _similar(lines[0], title):
+        return lines[1:]
+    return lines
 
 
 def drop_repeats(lines: list[str]) -> list[str]:
@@ -342,8 +336,7 @@ def cut_trailing_teasers(lines: list[str]) -> list[str]:
     return kept
 
 
-def clean_lines(lines: list[str], *, title: str | None = None, description: str | None = None,
-                authors: str | None = None, link_texts: frozenset[str] = frozenset()) -> list[str]:
+def clean_lines(lines: list[str], *, title: str | None = None, authors: str | None = None, link_texts: frozenset[str] = frozenset()) -> list[str]:
     """The article's paragraphs: furniture, captions, credits and bylines out, split paragraphs joined.
 
     `link_texts` are the texts of the page's links (whitespace collapsed): lines made of them go.
@@ -355,5 +348,5 @@ def clean_lines(lines: list[str], *, title: str | None = None, description: str 
     ]
     body = cut_trailing_teasers(body)
     body = join_broken_paragraphs(body)
-    body = drop_headline(body, title, description)
+    body = drop_headline(body, title)
     return drop_repeats(body)

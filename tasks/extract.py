@@ -310,8 +310,7 @@ def _extract_from_tree(tree: HtmlElement, source: str, url: str, feed_title: str
     wire = detect_wire(
         "\n".join(lines), title=metadata.title, authors=metadata.author, site_name=metadata.sitename, url=url
     )
-    paragraphs = clean_lines(lines, title=title, description=metadata.description, authors=metadata.author,
-                             link_texts=link_texts)
+    paragraphs = clean_lines(lines, title=title, authors=metadata.author, link_texts=link_texts)
     if not paragraphs:
         raise ExtractionError(f"no article text left after cleaning: {url}")
     text = "\n\n".join(paragraphs)
