@@ -56,13 +56,14 @@ _BOILERPLATE_MAX_WORDS = 40
 
 # Prompts in any language: a short line that names what sites ask readers to do (a newsletter, a
 # subscription or sign-in, an app, sharing, a comment, following or supporting the outlet) and speaks
-# to the reader (second person, please; here/now opening the line), or is a bare label opening with
+# to the reader (second person, please; here/now or an imperative opening the line) or as the outlet
+# ("our newsletter"), or is a bare label opening with
 # it ("Newsletter: Sport inside", "Suscríbete"). Stems match at a word start; the languages are those
 # of the fundus corpora. Some notices need no address: paywalls, error reports, members-only lines.
 _PROMPT_TOPIC = re.compile(
     r"(?<!\w)(?:"
     r"newsletter|nyhetsbrev|nyhedsbrev|uutiskirje|nieuwsbrief|bülten|boletín|infolettre|biuletyn|рассылк|розсилк"
-    r"|subscri|abonn|abbona|suscri|assin[ae]|prenumer|abone|předplat|подпис|передплат|registrier|"
+    r"|subscri|abonn|abbona|suscr|assin[ae]|prenumer|abone|předplat|подпис|передплат|registrier|"
     r"inscri|iscriviti|regístrate|anmelden|einloggen|log\s*in\b|sign\s*(?:up|in)\b"
     r"|apps?\b|app-?store|google\s+play|podcast|whatsapp|telegram|instagram|facebook|tiktok|youtube|google\s+news"
     r"|share\s+(?:this|on|via|the|your)\b|teilen\s+sie\b|(?:artikel|beitrag)\s+teilen|compartir\s+(?:en|este|esta)\b"
@@ -84,8 +85,12 @@ _READER = re.compile(
     r"|ustedes|ti|tuo|tua|voi|vostr\w|você|vocês|jouw|uw|deg|dig|ditt|dine|dina|ty|twój|siz|sizin|lütfen|vy|váš"
     r"|вы|вас|ваш\w*|ты|тебя|ви|por\s+favor|per\s+favore|proszę|prosím|пожалуйста)(?!\w)"
     r"|(?<=\s)(?:Sie|Ihnen|Ihr|Ihre[nmrs]?)(?!\w)"  # German formal address, not "Sie" (she, they) opening a line
+    r"|(?<!\w)(?i:our|unser\w*|notre|nos|nuestr[oa]s?|nostr[aoie]|vår|vårt|våre|vores|onze|nasz\w*|nossa|nosso"
+    r"|наш\w*)(?!\w)"  # the outlet speaking of itself
     r"|^(?:[-*•→»>❤]\s*)*(?i:here|now|hier|jetzt|ici|aquí|ahora|qui|aqui|agora|her|här|nå|nu|tutaj|teraz|hemen"
-    r"|здесь|сейчас|тут|зараз)(?!\w)"
+    r"|здесь|сейчас|тут|зараз"  # or an imperative opening the line
+    r"|sign\s+up|subscribe|join|download|get|abonniere|iscriviti|suscríbete|regístrate|registrati|abonnez-vous"
+    r"|inscrivez-vous|inscríbete|descarga|télécharge[zr]?|scarica|assine|inscreva-se|zapisz\s+się|abone\s+olun)(?!\w)"
     r"|あなた|당신|您|你",
 )
 _LABEL = re.compile(r"^(?:[-*•→»>❤]\s*)*" + _PROMPT_TOPIC.pattern, re.IGNORECASE)

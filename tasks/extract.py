@@ -28,7 +28,7 @@ from trafilatura.utils import SPACING_PROTECTED, decode_file, line_processing, t
 from trafilatura.xml import delete_element, xmltotxt
 from trafilatura.xpaths import _COMMENTS_CLASS, _COMMENTS_ID
 
-from tasks.clean import clean_lines, split_lines
+from tasks.clean import clean_lines, is_link_line, split_lines
 from tasks.records import ExtractedArticle
 from tasks.wire import detect_wire
 
@@ -307,8 +307,12 @@ def _extract_from_tree(tree: HtmlElement, source: str, url: str, feed_title: str
     if not lines:
         raise ExtractionError(f"no article text found: {url}")
     title = _clean_title(metadata.title, metadata.sitename) or feed_title
+    story_end = len(lines)  # teaser lists after the story would push its closing credit out of view
+    while story_end > 1 and is_link_line(lines[story_end - 1], link_texts):
+        story_end -= 1
     wire = detect_wire(
-        "\n".join(lines), title=metadata.title, authors=metadata.author, site_name=metadata.sitename, url=url
+        "\n".join(lines[:story_end]), title=metadata.title, authors=metadata.author, site_name=metadata.sitename,
+        url=url,
     )
     paragraphs = clean_lines(lines, title=title, authors=metadata.author, link_texts=link_texts)
     if not paragraphs:
