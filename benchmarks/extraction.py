@@ -129,6 +129,8 @@ def cpu_ratios(pages: list[CorpusPage], rounds: int) -> list[tuple[float, float]
     def bare(page: CorpusPage) -> None:
         trafilatura.extract(page.html, url=page.url)
 
+    wirecopy(pages[0])  # one-time loading (py3langid's model, trafilatura's stoplists) outside the rounds
+    bare(pages[0])
     totals = []
     for r in range(rounds):
         spent = {wirecopy: 0.0, bare: 0.0}

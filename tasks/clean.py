@@ -8,6 +8,7 @@ lines so that extraction, wire detection and tests share one notion of "a captio
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _WORD = re.compile(r"\w+")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")  # "___" rules between sections hold no word
@@ -103,6 +104,13 @@ _NOTICE = re.compile(
 )
 _QUOTE_MARKS = "\"“”„«»‹›「」"
 _LABEL_MAX_WORDS = 8
+# Words one of which each of the expressions below needs (lowercased), to skip them cheaply.
+_NOTICE_WORDS = ("subscri", "abonn", "suscr", "abbonat", "assinant", "member", "membre", "only", "fehler", "error",
+                 "mistake", "typo", "erreur", "会員", "구독", "url")
+_STANDARDS_WORDS = ("standards", "principles", "editorial", "grundsätze", "richtlinien", "leitlinien", "principes",
+                    "editoriales")
+_COPYRIGHT_WORDS = ("rights", "rechte", "derechos", "droits", "diritti", "direitos", "copyright", "©", "ⓒ", "무단",
+                    "無断", "版权")
 # "Read also" and "related" lines opening with the phrase, in the corpora's languages.
 _READ_ALSO = re.compile(
     r"^(?:[-*•→»>]\s*)*(?i:lesen\s+sie\s+(?:auch|mehr|hier)|mehr\s+zum\s+thema|auch\s+interessant|ähnliche\s*:"
@@ -152,6 +160,7 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+@lru_cache(maxsize=4096)
 def is_caption(line: str) -> bool:
     """True for a photo caption or picture credit: never body text, never wire evidence."""
     return bool(_CAPTION_START.search(line) or _CAPTION_END.search(line))
@@ -162,14 +171,25 @@ def is_credit_line(line: str) -> bool:
     return bool(_CREDIT_LINE.match(line))
 
 
+@lru_cache(maxsize=4096)  # wire detection and cleaning ask about the same lines of a page
 def is_boilerplate(line: str) -> bool:
     """True for a short newsletter, subscription, app, sharing, comment, support or navigation prompt,
-    in any language, or a standards notice."""
+    in any language, or a standards or copyright notice."""
     words = len(line.split())
     if words > _BOILERPLATE_MAX_WORDS:
         return False
-    return bool(_BOILERPLATE.match(line) or _READ_ALSO.match(line) or _STANDARDS.search(line) or _COPYRIGHT.search(line)
-                or is_prompt(line, words))
+    low = line.lower()
+    return bool(
+        _BOILERPLATE.match(line) or _READ_ALSO.match(line)
+        or (_may_hold(low, _STANDARDS_WORDS) and _STANDARDS.search(line))
+        or (_may_hold(low, _COPYRIGHT_WORDS) and _COPYRIGHT.search(line))
+        or is_prompt(line, words)
+    )
+
+
+def _may_hold(low: str, words: tuple[str, ...]) -> bool:
+    """A cheap test before a long expression: does the lowercased line hold one of its words at all."""
+    return any(word in low for word in words)
 
 
 def is_prompt(line: str, words: int | None = None) -> bool:
@@ -178,7 +198,7 @@ def is_prompt(line: str, words: int | None = None) -> bool:
     and for paywall, members-only and error-report notices. Lines quoting someone are never prompts."""
     if any(q in line for q in _QUOTE_MARKS):
         return False
-    if _NOTICE.search(line):
+    if _may_hold(line.lower(), _NOTICE_WORDS) and _NOTICE.search(line):
         return True
     if not _PROMPT_TOPIC.search(line):
         return False
@@ -241,7 +261,7 @@ def is_byline(line: str, authors: str | None) -> bool:
 _LIST_MARK = re.compile(r"^(?:[-*•·→»>]+\s*)+")
 _LINK_LINE_MAX_WORDS = 30
 _LINK_SHARE = 0.6  # of a line's characters in link texts, for it to be a link
-_LINK_MIN_CHARS = 4  # shorter link texts ("1", "AP") say nothing about a line
+LINK_TEXT_MIN_CHARS = 4  # shorter link texts ("1", "AP") say nothing about a line
 
 
 def is_link_line(line: str, link_texts: frozenset[str]) -> bool:
@@ -259,7 +279,7 @@ def is_link_line(line: str, link_texts: frozenset[str]) -> bool:
         return True
     covered = bytearray(len(bare))
     for text in link_texts:
-        if len(text) >= _LINK_MIN_CHARS and len(text) <= len(bare):
+        if len(text) <= len(bare):
             start = bare.find(text)
             while start >= 0:
                 covered[start:start + len(text)] = b"\x01" * len(text)

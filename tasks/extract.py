@@ -28,7 +28,7 @@ from trafilatura.utils import SPACING_PROTECTED, decode_file, line_processing, t
 from trafilatura.xml import delete_element, xmltotxt
 from trafilatura.xpaths import _COMMENTS_CLASS, _COMMENTS_ID
 
-from tasks.clean import clean_lines, is_link_line, split_lines
+from tasks.clean import LINK_TEXT_MIN_CHARS, clean_lines, is_link_line, split_lines
 from tasks.records import ExtractedArticle
 from tasks.wire import detect_wire
 
@@ -221,10 +221,14 @@ def _link_texts(tree: HtmlElement, url: str) -> frozenset[str]:
     own_path = urlsplit(url).path.rstrip("/")
     texts = set()
     for anchor in tree.iter("a"):
-        href = (anchor.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:")) or urlsplit(href).path.rstrip("/") == own_path:
+        href = anchor.get("href")
+        if not href or href[0] == "#" or href.startswith("javascript:"):
             continue
-        texts.add(" ".join(anchor.text_content().split()))
+        if own_path and own_path in href and urlsplit(href.strip()).path.rstrip("/") == own_path:
+            continue
+        text = " ".join(anchor.text_content().split())
+        if len(text) >= LINK_TEXT_MIN_CHARS:
+            texts.add(text)
     return frozenset(texts)
 
 
