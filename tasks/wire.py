@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from tasks.clean import is_boilerplate, is_caption, is_credit_line, split_lines
+from tasks.clean import is_boilerplate, is_caption, is_credit_line, is_furniture, split_lines
 
 # How each agency's name is written in bylines, credits, authors and site names.
 _NAMES = {
@@ -63,9 +63,11 @@ def _credit_agency(line: str) -> str | None:
 
 def _ignored(line: str) -> bool:
     """True for lines that are no evidence and would push datelines and credits out of view:
-    captions, "... contributed to this report" and site prompts (but the AP notice counts)."""
+    captions, "... contributed to this report", site prompts (but the AP notice counts), date and
+    source lines (but a bare credit counts)."""
     return bool(
         is_caption(line) or _CONTRIBUTED.search(line) or (is_boilerplate(line) and not _AP_NOTICE.search(line))
+        or (is_furniture(line) and not is_credit_line(line))
     )
 
 
@@ -79,10 +81,16 @@ def _own_site(agency: str, site_name: str | None, title: str | None, url: str | 
     )
 
 
-# A portal's provider line ("Reuters India•", "Associated Press•") and Reuters' copyright notice
-# on partner sites ("© 2018 Thomson/Reuters. All rights reserved.").
+# A portal's provider line ("Reuters India•", "Associated Press•").
 _PROVIDER_LINE = {a: re.compile(rf"^(?:{n})(?:\s+[a-z]+)?\s*•$", re.I) for a, n in _NAMES.items()}
-_REUTERS_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright)\s*\d{4}\s+Thomson\s*/?\s*Reuters\b", re.I)
+# An agency's copyright line: "© 2024 Reuters", "© 2018 Thomson/Reuters. All rights reserved.",
+# "Copyright 2024 The Associated Press. All rights reserved.", "© Copyright Thomson Reuters 2024";
+# not a picture credit ("© AP Photo/Jane Doe", "© Reuters/Jane Doe").
+_COPYRIGHT = {
+    a: re.compile(rf"^\W*(?:©|ⓒ|\(c\)|copyright)(?:[^.]{{0,30}}?[\s/])?(?:thomson\s*/\s*)?(?:{n})\b(?!\s*(?:/|photo|images?|foto))", re.I)
+    for a, n in _NAMES.items()
+}
+_COPYRIGHT_MAX_WORDS = 30
 
 
 def _strong_evidence(agency: str, lines: list[str]) -> int:
@@ -118,14 +126,14 @@ def detect_wire(
     """
     every_line = split_lines(text)
     lines = [line for line in every_line if not _ignored(line)]
-    copyright_reuters = any(_REUTERS_COPYRIGHT.match(line.strip()) for line in every_line)
+    notices = [line.strip() for line in every_line if len(line.split()) <= _COPYRIGHT_MAX_WORDS]
     scores = []
     for agency in _NAMES:
         strong = (
             _strong_evidence(agency, lines)
             + bool(authors and _NAMED[agency].search(authors))
             + _own_site(agency, site_name, title, url)
-            + (agency == "Reuters" and copyright_reuters)
+            + any(_COPYRIGHT[agency].match(line) for line in notices)
         )
         if strong:
             weak = sum(len(_MENTION[agency].findall(line)) for line in lines)

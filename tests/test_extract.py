@@ -215,3 +215,50 @@ def test_oversized_json_ld_is_read_whole_and_slimmed_for_trafilatura():
     assert _read_json_ld(tree) == [live_blog]
     slimmed = json.loads(tree.find(".//script").text)
     assert slimmed == {key: value for key, value in live_blog.items() if key != "liveBlogUpdate"}
+
+
+def test_teasers_linking_to_other_stories_leave_the_text_and_not_the_wire_credit():
+    teasers = "".join(
+        f"<li><a href='/news/{i}'>Harbour story number {i} draws a crowd to the quay</a></li>" for i in range(6)
+    )
+    body = (
+        "<h1>Council approves new bus routes</h1>"
+        "<p>The city council approved three new bus routes on Monday after a long debate.</p>"
+        + f"<p>{FILLER}</p>" * 3
+        + "<p>Associated Press</p>"
+        + f"<ul>{teasers}</ul>"
+    )
+    article = extract_article(html_page(body), "https://www.example.com/council-bus-routes")
+
+    assert "Harbour story" not in article.text
+    assert article.wire_service == "AP"
+
+
+def test_zero_width_joiners_as_characters_and_entities_survive():
+    body = (
+        "<h1>Council approves new bus routes</h1>"
+        "<p>The word \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 and the family emoji \U0001F468&zwj;\U0001F469 "
+        "stay whole, and so does \u0628&#8204;\u0647.</p>"
+        + f"<p>{FILLER}</p>" * 3
+    )
+    article = extract_article(html_page(body), "https://www.example.com/joiners")
+
+    assert "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645" in article.text
+    assert "\U0001F468\u200d\U0001F469" in article.text
+    assert "\u0628\u200c\u0647" in article.text
+
+
+def test_a_page_the_main_extractor_finds_little_in_still_gives_its_article():
+    # the story sits in <div>s with line breaks, no <p>: trafilatura's fallbacks are needed
+    story = "<br>".join([
+        "The city council approved three new bus routes on Monday after a long debate.", FILLER, FILLER, FILLER,
+    ])
+    page_html = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Council approves new bus routes</title>"
+        "</head><body><nav><a href='/'>Home</a></nav><div class='story-text'>" + story + "</div>"
+        "<footer><a href='/terms'>Terms</a></footer></body></html>"
+    )
+    article = extract_article(page_html, "https://www.example.com/council")
+
+    assert "approved three new bus routes" in article.text
+    assert FILLER in article.text

@@ -147,3 +147,36 @@ def test_a_portal_provider_line_and_reuters_copyright_notice_are_wire_evidence()
     assert detect_wire("Leaders meet\nThe summit opened on Monday.\n© 2018 Thomson/Reuters. All rights reserved.") == "Reuters"
     assert detect_wire("Flood warning\nAssociated Press•\nRivers rose across the state on Tuesday.") == "AP"
     assert detect_wire("Our own story.\nFormer ambassador Adam Thomson said Reuters had asked him.") is None
+
+
+@pytest.mark.parametrize(
+    ("article", "expected"),
+    [
+        (text("By Jane Doe | Reuters"), "Reuters"),
+        (text("@end (Reporting by Jane Doe in Lisbon; Additional reporting by Kim Lee; Editing by John Roe)"), "Reuters"),
+        (text("@end © 2024 Reuters"), "Reuters"),
+        (text("@end © Copyright Thomson Reuters 2024"), "Reuters"),
+        (text("@end © 2018 Thomson/Reuters. All rights reserved."), "Reuters"),
+        (text("@end Copyright 2024 The Associated Press. All rights reserved."), "AP"),
+        (text("@end Associated Press"), "AP"),
+        (text("@end (c) 2025 AFP"), "AFP"),
+    ],
+)
+def test_each_agency_marker_attributes_the_copy(article, expected):
+    assert detect_wire(article) == expected
+
+
+@pytest.mark.parametrize("credit", ["© AP Photo/Jane Doe", "© Reuters/Jane Doe", "© 2024 Apple Inc. All rights reserved."])
+def test_picture_credits_and_other_copyrights_are_no_wire_marker(credit):
+    assert detect_wire(text(f"@end {credit}")) is None
+
+
+def test_closing_credit_counts_behind_prompts_and_dates_in_other_languages():
+    article = text(
+        "@end Reporting by Jane Doe; Editing by John Roe",
+        "@end Newsletter abonnieren: Das Wichtigste des Tages in Ihrem Postfach.",
+        "@end Suscríbete a nuestro boletín.",
+        "@end Stand: 22.04.2024, 06:00 Uhr",
+        "@end Fehler gefunden? Jetzt melden.",
+    )
+    assert detect_wire(article) == "Reuters"
