@@ -11,7 +11,7 @@ from prefect.artifacts import create_table_artifact
 
 from flows.runner import task_runner
 from flows.steps import fetch_and_extract, flush_leftovers, load_staged, plan_run, poll_feeds, run_batches
-from tasks import pages
+from tasks import pages, politeness
 from wirecopy.settings import load_feeds, load_settings
 
 
@@ -58,7 +58,9 @@ def ingest(feeds_path: str | None = None, db_path: str | None = None,
     polled = poll_feeds(plan.due, settings)
     steps["poll"] = {"call": time.perf_counter() - clock, "body": polled.seconds}
     todo = list({item.url: item for item in plan.retries + polled.new_items}.values())
-    batches = [(todo[i:i + settings.batch_size], settings) for i in range(0, len(todo), settings.batch_size)]
+    robots = politeness.known_robots(settings, [item.url for item in todo])
+    batches = [(batch, settings, politeness.robots_for(robots, [item.url for item in batch]))
+               for batch in (todo[i:i + settings.batch_size] for i in range(0, len(todo), settings.batch_size))]
     clock = time.perf_counter()
     fetched = run_batches(fetch_and_extract, batches, settings)
     pages.shutdown_pool()
