@@ -140,6 +140,7 @@ class Politeness:
     known: dict[str, RobotsRecord] = field(default_factory=dict)
     fetched: list[RobotsRecord] = field(default_factory=list)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _used: dict[str, RobotsRecord] = field(default_factory=dict)  # the record each origin's pages were admitted by
 
     def __post_init__(self) -> None:
         for record in self.known.values():
@@ -150,7 +151,7 @@ class Politeness:
         if not self.settings.respect_robots:
             return Admission(Verdict.ALLOWED)
         origin = origin_of(url)
-        record = await self._robots(client, origin, allowed_host)
+        record = self._used[origin] = await self._robots(client, origin, allowed_host)
         if record.unreachable:
             until = record.expires_at
             return Admission(Verdict.WAIT, until=until, reason=f"robots.txt of {origin} could not be read "
@@ -165,7 +166,7 @@ class Politeness:
         """Seconds between requests to this URL's host: the setting, or the site's Crawl-delay if longer."""
         delay = self.settings.host_min_interval_seconds
         if self.settings.respect_robots:
-            record = _ROBOTS.get(origin_of(url), datetime.now(timezone.utc))
+            record = self._used.get(origin_of(url))
             rules = record.rules if record is not None else None
             if rules is not None:
                 delay = max(delay, float(rules.crawl_delay(self._agent) or 0.0))
