@@ -36,7 +36,9 @@ def entry_frequency(entry_times: Iterable[datetime], now: datetime, *, shortest:
     if count == 0:
         return PollSchedule(longest, f"no entry in the last 7 days: every {describe_interval(longest)} (the longest)")
     interval = WINDOW / count
-    rate = f"{count / 7:.3g} entries a day over the last 7 days"
+    per_day = count / 7
+    rate = f"{per_day:.0f}" if per_day >= 10 else f"{per_day:.2g}"
+    rate = f"{rate} entries a day over the last 7 days"
     if interval <= shortest:
         return PollSchedule(shortest, f"{rate}: every {describe_interval(shortest)} (the shortest)")
     if interval >= longest:
