@@ -52,7 +52,7 @@ class BatchSummary:
     pages_fetched: int = 0
     articles: int = 0
     pages_failed: int = 0
-    pages_deferred: int = 0  # not attempted: the host asked us to wait (Retry-After, pacing, robots.txt unreachable)
+    pages_deferred: int = 0  # not attempted: the host asked us to wait (Retry-After, a wall, pacing)
     pages_disallowed: int = 0  # not fetched: robots.txt disallows them
     errors: dict[str, int] = field(default_factory=dict)
     fetch_seconds: float = 0.0  # summed over pages (they overlap): time waiting for responses
@@ -379,8 +379,8 @@ async def _process_batch(items: list[FetchItem], settings: Settings,
                 if admission.verdict is Verdict.DISALLOWED:
                     out.disallowed(item, admission.fingerprint or "", admission.reason)
                     return
-                if admission.verdict is Verdict.WAIT:
-                    out.deferred(item, admission.until or datetime.now(timezone.utc), admission.reason)
+                if admission.verdict is Verdict.UNREACHABLE:
+                    out.failed(item, admission.kind, admission.reason, datetime.now(timezone.utc), permanent=False)
                     return
                 if (later := await polite.pace(item.url)) is not None:
                     out.deferred(item, later, f"{host} is paced at one request every "

@@ -48,6 +48,7 @@ class RobotsRecord:
     status: int  # HTTP status; 0 when it could not be fetched at all (the fingerprint says why)
     fingerprint: str
     body: str | None = None
+    error: str | None = None  # why it could not be read, in this process (not stored)
 
     @property
     def unreachable(self) -> bool:
@@ -79,14 +80,14 @@ def _fingerprint(status: int, body: str | None, failure: str | None = None) -> s
 class Verdict(StrEnum):
     ALLOWED = "allowed"
     DISALLOWED = "disallowed"
-    WAIT = "wait"  # robots.txt unreachable, or the host's pacing is too far ahead: try in a later run
+    UNREACHABLE = "unreachable"  # robots.txt could not be read: the page is not fetched, a failed attempt
 
 
 @dataclass(frozen=True)
 class Admission:
     verdict: Verdict
     fingerprint: str | None = None
-    until: datetime | None = None  # for WAIT
+    kind: str = ""  # for UNREACHABLE: the page error's kind
     reason: str = ""
 
 
@@ -153,9 +154,10 @@ class Politeness:
         origin = origin_of(url)
         record = self._used[origin] = await self._robots(client, origin, allowed_host)
         if record.unreachable:
-            until = record.expires_at
-            return Admission(Verdict.WAIT, until=until, reason=f"robots.txt of {origin} could not be read "
-                             f"({record.fingerprint.split(':', 1)[1]}); its pages wait")
+            failure = record.fingerprint.split(":", 1)[1]
+            kind = failure if failure in UNREACHABLE_KINDS else "robots_unreachable"
+            return Admission(Verdict.UNREACHABLE, kind=kind, reason=f"robots.txt of {origin} could not be read "
+                             f"({record.error or failure}); the page was not fetched")
         rules = record.rules
         if rules is not None and not rules.can_fetch(url, self._agent):
             return Admission(Verdict.DISALLOWED, fingerprint=record.fingerprint,
@@ -207,15 +209,15 @@ class Politeness:
         try:
             response = await fetch_url(client, origin + "/robots.txt", self.settings, max_bytes=ROBOTS_MAX_BYTES,
                                        headers={"Accept": "text/plain, */*;q=0.5"}, allowed_host=allowed_host)
-            status, failure = response.status, None
+            status, failure, error = response.status, None, f"HTTP {response.status}"
             body = response.body.decode("utf-8", "replace") if status == 200 else None
         except FetchFailed as exc:
-            status, body, failure = 0, None, exc.kind
+            status, body, failure, error = 0, None, exc.kind, str(exc)
         fingerprint = _fingerprint(status, body, failure)
         keep = (self.settings.backoff_base_seconds if fingerprint.startswith("unreachable")
                 else self.settings.robots_cache_seconds)
         return RobotsRecord(origin=origin, fetched_at=now, expires_at=now + timedelta(seconds=keep), status=status,
-                            fingerprint=fingerprint, body=body)
+                            fingerprint=fingerprint, body=body, error=error)
 
 
 def known_robots(settings: Settings, urls: list[str]) -> dict[str, RobotsRecord]:
