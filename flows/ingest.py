@@ -26,6 +26,7 @@ class IngestSummary:
     pages_retried: int = 0
     pages_failed: int = 0
     pages_deferred: int = 0  # left for later: their host answered 429/503 with Retry-After
+    pages_disallowed: int = 0  # not fetched: robots.txt disallows them
     articles_loaded: int = 0
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     # seconds by step: "call" is the step's wall time as the flow sees it (Prefect included),
@@ -36,7 +37,8 @@ class IngestSummary:
         return (f"feeds polled {self.feeds_polled}, not modified {self.feeds_not_modified}, "
                 f"failed {self.feeds_failed}, waiting {self.feeds_waiting}; entries seen "
                 f"{self.entries_seen}; articles new {self.articles_new}, loaded {self.articles_loaded}; "
-                f"pages failed {self.pages_failed}, deferred {self.pages_deferred}")
+                f"pages failed {self.pages_failed}, deferred {self.pages_deferred}, "
+                f"disallowed by robots.txt {self.pages_disallowed}")
 
 
 @flow(name="ingest", task_runner=task_runner(), log_prints=False)
@@ -75,7 +77,8 @@ def ingest(feeds_path: str | None = None, db_path: str | None = None,
         feeds_failed=polled.failed, feeds_waiting=len(plan.not_due) + len(plan.gone),
         entries_seen=polled.entries_seen, articles_new=fetched.articles,
         pages_retried=len(plan.retries), pages_failed=fetched.pages_failed,
-        pages_deferred=fetched.pages_deferred, articles_loaded=loaded.articles, failures=polled.failures,
+        pages_deferred=fetched.pages_deferred, pages_disallowed=fetched.pages_disallowed,
+        articles_loaded=loaded.articles, failures=polled.failures,
         timings={"steps": steps, "flow_started_at": started_at})
     create_table_artifact(
         key="ingest-summary",

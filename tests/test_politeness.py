@@ -58,7 +58,7 @@ def test_robots_txt_keeps_disallowed_pages_unfetched_and_its_crawl_delay_paces_t
     assert query(db, "SELECT url, kind FROM page_errors") == [(private, "robots")]
     assert errors_after_second == [("robots", 1)], "the same robots.txt: checked again, not recorded again"
     assert query(db, "SELECT status, attempts FROM fetch_queue WHERE url = ?", [private]) == [("disallowed", 0)]
-    assert summary.pages_failed == 0
+    assert (summary.pages_failed, summary.pages_disallowed) == (0, 1)
     gaps = [b - a for a, b in zip(timed.times, timed.times[1:])]
     assert len(timed.times) == 4 and min(gaps) >= 0.9 * CRAWL_DELAY, f"requests {gaps} s apart"
     assert query(db, "SELECT origin, status FROM robots_txt") == [(newsroom.base_url, 200)]
