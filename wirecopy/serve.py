@@ -16,7 +16,7 @@ from typing import Iterator
 
 import httpx
 
-INGEST_EVERY_SECONDS = 900
+INGEST_EVERY_SECONDS = 300
 
 
 def _free_port() -> int:
