@@ -79,10 +79,12 @@ def _context(client: httpx.AsyncClient, state: FeedState, settings: Settings, fe
                        fetch=fetch, children=children)
 
 
-def _read_as(state: FeedState, response: HttpResult) -> SourceKind | None:
+def _read_as(state: FeedState, response: HttpResult) -> SourceKind:
+    """The forced kind, else the detected one; a body of no known shape goes to feedparser, which
+    reads much that is broken (a PHP warning before <rss>) and says 'not_a_feed' of the rest."""
     if state.kind_forced and state.kind:
         return SourceKind(state.kind)
-    return detect_kind(response.body, response.headers.get("content-type"))
+    return detect_kind(response.body, response.headers.get("content-type")) or SourceKind.RSS
 
 
 async def poll_feed(client: httpx.AsyncClient, state: FeedState, settings: Settings, now: datetime | None = None,
@@ -122,13 +124,8 @@ async def poll_feed(client: httpx.AsyncClient, state: FeedState, settings: Setti
                 read = await source_for(state.kind).unchanged(ctx)
         elif 200 <= response.status < 300:
             kind = _read_as(state, response)
-            if kind is None:
-                problem = ("empty: the response had no body" if not response.body.strip() else
-                           "not_a_feed: neither RSS/Atom, JSON Feed nor a sitemap "
-                           f"(Content-Type {response.headers.get('content-type') or 'none'})")
-                read = SourceRead(entries=[], problem=problem, readable=False)
-            else:
-                read = await source_for(kind).read(response.body, response.headers.get("content-type"), ctx)
+            read = await source_for(kind).read(response.body, response.headers.get("content-type"), ctx)
+            if read.readable:
                 result.kind = kind
             result.ok = read.readable
             if result.ok:  # validators only from a response that was read: a 304 must mean "seen"
