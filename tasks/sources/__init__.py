@@ -88,7 +88,6 @@ class SourceRead:
     problem: str | None = None  # what went wrong while reading; "kind: ..." when nothing could be read
     readable: bool = True  # the body was read as this kind: its validators may be kept
     children: list[ChildSitemap] = field(default_factory=list)  # a sitemap index's children, to store
-    requests: int = 0  # requests made beyond the feed URL itself
 
 
 class Source(ABC):

@@ -40,7 +40,7 @@ class SitemapSource(Source):
             return SourceRead(entries=[], problem="not_a_feed: no sitemap urlset or sitemapindex could be read",
                               readable=False)
         if not sitemap.is_index:
-            return self._entries(sitemap.urls, ctx, problems=[], children=[], requests=0)
+            return self._entries(sitemap.urls, ctx, problems=[], children=[])
         known = {c.sitemap_url: c for c in ctx.children}
         listed = []
         for entry in sitemap.children:
@@ -100,16 +100,15 @@ class SitemapSource(Source):
         urls = [u for _, found, _ in results for u in found]
         problems += [p for _, _, p in results if p]
         return self._entries(urls, ctx, problems=problems,
-                             children=[updated.get(c.sitemap_url, c) for c in children], requests=len(due))
+                             children=[updated.get(c.sitemap_url, c) for c in children])
 
     @staticmethod
     def _entries(urls: list[SitemapEntry], ctx: PollContext, *, problems: list[str],
-                 children: list[ChildSitemap], requests: int) -> SourceRead:
+                 children: list[ChildSitemap]) -> SourceRead:
         since = ctx.now - ctx.recent
         recent = [u for u in urls if _recent(u, since)]
         raw = (RawEntry(entry_id=None, link=u.loc, title=u.title, published_at=u.published)
                for u in recent[:ctx.max_entries])
         entries, notes = collect_entries(raw, total=len(recent), feed_url=ctx.feed_url, outlet=ctx.outlet,
                                          max_entries=ctx.max_entries, now=ctx.now)
-        return SourceRead(entries=entries, problem=join_problems(*problems, *notes), children=children,
-                          requests=requests)
+        return SourceRead(entries=entries, problem=join_problems(*problems, *notes), children=children)
