@@ -37,7 +37,7 @@ def test_serve_starts_a_local_server_and_registers_the_scheduled_deployments(tmp
             names = {d["name"]: d for d in found if isinstance(d, dict)}
         assert set(names) == {"ingest", "backfill", "rebuild-stories"}
         schedules = names["ingest"]["schedules"]
-        assert schedules and schedules[0]["schedule"]["interval"] == 900
+        assert schedules and schedules[0]["schedule"]["interval"] == 300
         assert names["ingest"]["parameters"]["db_path"] == str(tmp_path / "w.duckdb")
         limits = httpx.post(f"{api}/v2/concurrency_limits/filter", json={}, timeout=5).json()
         assert any(l["name"] == "duckdb-writer" and l["limit"] == 1 for l in limits)
