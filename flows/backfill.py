@@ -11,7 +11,7 @@ from flows.params import BackfillMode, Day, LastDay, check_outlet
 from flows.runner import task_runner
 from flows.steps import (Progress, collect_sitemap_urls, fetch_and_extract, flush_leftovers, load_staged,
                          reextract, run_batches)
-from tasks import reprocess, staging, store
+from tasks import politeness, reprocess, staging, store
 from tasks.pages import FetchItem
 from tasks.sitemaps import day_bounds
 from wirecopy.settings import Settings, load_feeds, load_settings
@@ -92,7 +92,9 @@ def backfill(since: Day, until: LastDay, outlet: str | None = None,
         summary.candidates, summary.already_stored = len(items), len(stored)
         staging.write_batch(settings.staging_dir, {"fetch_queue": _pending_rows(todo)})
         progress = Progress(len(todo), f"fetching {len(todo)} pages found in sitemaps")
-        batches = ((todo[i:i + settings.batch_size], settings) for i in range(0, len(todo), settings.batch_size))
+        robots = politeness.known_robots(settings, [item.url for item in todo])
+        batches = ((batch, settings, politeness.robots_for(robots, [item.url for item in batch]))
+                   for batch in (todo[i:i + settings.batch_size] for i in range(0, len(todo), settings.batch_size)))
         with progress:
             result = run_batches(fetch_and_extract, batches, settings, load_every=LOAD_EVERY_BATCHES,
                                  on_batch=progress.advance, on_load=loads.append)

@@ -11,7 +11,7 @@ from prefect.artifacts import create_table_artifact
 
 from flows.runner import task_runner
 from flows.steps import fetch_and_extract, flush_leftovers, load_staged, plan_run, poll_feeds, run_batches
-from tasks import pages
+from tasks import pages, politeness
 from wirecopy.settings import load_feeds, load_settings
 
 
@@ -26,6 +26,7 @@ class IngestSummary:
     pages_retried: int = 0
     pages_failed: int = 0
     pages_deferred: int = 0  # left for later: their host answered 429/503 with Retry-After
+    pages_disallowed: int = 0  # not fetched: robots.txt disallows them
     articles_loaded: int = 0  # work an earlier run left staged included
     published_version: int | None = None  # the analysts' lake snapshot holding this run's state
     failures: list[tuple[str, str, str]] = field(default_factory=list)
@@ -37,8 +38,8 @@ class IngestSummary:
         return (f"feeds polled {self.feeds_polled}, not modified {self.feeds_not_modified}, "
                 f"failed {self.feeds_failed}, waiting {self.feeds_waiting}; entries seen "
                 f"{self.entries_seen}; articles new {self.articles_new}, loaded {self.articles_loaded}; "
-                f"pages failed {self.pages_failed}, deferred {self.pages_deferred}; "
-                f"published version {self.published_version}")
+                f"pages failed {self.pages_failed}, deferred {self.pages_deferred}, "
+                f"disallowed by robots.txt {self.pages_disallowed}; published version {self.published_version}")
 
 
 @flow(name="ingest", task_runner=task_runner(), log_prints=False)
@@ -60,7 +61,9 @@ def ingest(feeds_path: str | None = None, db_path: str | None = None,
     polled = poll_feeds(plan.due, settings)
     steps["poll"] = {"call": time.perf_counter() - clock, "body": polled.seconds}
     todo = list({item.url: item for item in plan.retries + polled.new_items}.values())
-    batches = [(todo[i:i + settings.batch_size], settings) for i in range(0, len(todo), settings.batch_size)]
+    robots = politeness.known_robots(settings, [item.url for item in todo])
+    batches = [(batch, settings, politeness.robots_for(robots, [item.url for item in batch]))
+               for batch in (todo[i:i + settings.batch_size] for i in range(0, len(todo), settings.batch_size))]
     clock = time.perf_counter()
     fetched = run_batches(fetch_and_extract, batches, settings)
     pages.shutdown_pool()
@@ -76,7 +79,7 @@ def ingest(feeds_path: str | None = None, db_path: str | None = None,
         feeds_failed=polled.failed, feeds_waiting=len(plan.not_due) + len(plan.gone),
         entries_seen=polled.entries_seen, articles_new=fetched.articles,
         pages_retried=len(plan.retries), pages_failed=fetched.pages_failed,
-        pages_deferred=fetched.pages_deferred,
+        pages_deferred=fetched.pages_deferred, pages_disallowed=fetched.pages_disallowed,
         articles_loaded=loaded.articles + (flushed.articles if flushed is not None else 0),
         published_version=loaded.published_version, failures=polled.failures,
         timings={"steps": steps, "flow_started_at": started_at})

@@ -6,6 +6,7 @@ import asyncio
 import email.utils
 import ssl
 import zlib
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -150,7 +151,7 @@ def _check_scheme(url: str) -> None:
 
 async def fetch_url(client: httpx.AsyncClient, url: str, settings: Settings, *, max_bytes: int,
                     headers: dict[str, str] | None = None, allowed_host: str | None = None,
-                    read_body_for: range = range(200, 300)) -> HttpResult:
+                    read_body_for: Container[int] = range(200, 300)) -> HttpResult:
     """GET with redirects followed by hand, each hop scheme- and address-checked, within one time bound.
 
     `allowed_host` is the configured feed's host: its own addresses may be private (a feed on an
@@ -179,7 +180,7 @@ async def fetch_url(client: httpx.AsyncClient, url: str, settings: Settings, *, 
 
 
 async def _fetch_following(client: httpx.AsyncClient, url: str, settings: Settings, max_bytes: int,
-                           headers: dict[str, str], read_body_for: range) -> HttpResult:
+                           headers: dict[str, str], read_body_for: Container[int]) -> HttpResult:
     redirects: list[tuple[int, str]] = []
     seen = {url}
     current = url

@@ -19,7 +19,9 @@ from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from tasks.botwall import CHALLENGE_STATUSES, challenge_vendor
 from tasks.http import FetchFailed, fetch_url, make_client, retry_after
+from tasks.politeness import Politeness, RobotsRecord, Verdict
 from tasks.urls import article_id_for
 from wirecopy.settings import Settings
 
@@ -28,6 +30,7 @@ PERMANENT_KINDS = {"refused", "bad_scheme", "bad_url", "too_large", "not_html", 
                    "too_many_redirects", "redirect_loop", "bad_encoding"}
 PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 451}
 TRANSIENT_KINDS = {"network", "protocol", "timeout"}
+READ_BODY_FOR = frozenset({200}) | CHALLENGE_STATUSES  # a challenge page is recognised by its body
 T = TypeVar("T")
 
 
@@ -41,6 +44,7 @@ class FetchItem:
     feed_title: str | None = None
     feed_published_at: datetime | None = None
     attempts: int = 0  # earlier failed attempts
+    robots_fingerprint: str | None = None  # of the robots.txt that disallowed it, if one did
 
 
 @dataclass
@@ -48,7 +52,8 @@ class BatchSummary:
     pages_fetched: int = 0
     articles: int = 0
     pages_failed: int = 0
-    pages_deferred: int = 0  # not attempted: the host asked us to wait (Retry-After)
+    pages_deferred: int = 0  # not attempted: the host asked us to wait (Retry-After, a wall, pacing)
+    pages_disallowed: int = 0  # not fetched: robots.txt disallows them
     errors: dict[str, int] = field(default_factory=dict)
     fetch_seconds: float = 0.0  # summed over pages (they overlap): time waiting for responses
     extract_seconds: float = 0.0  # summed over pages: compression and extraction in the workers
@@ -59,6 +64,7 @@ class BatchSummary:
         self.articles += other.articles
         self.pages_failed += other.pages_failed
         self.pages_deferred += other.pages_deferred
+        self.pages_disallowed += other.pages_disallowed
         self.fetch_seconds += other.fetch_seconds
         self.extract_seconds += other.extract_seconds
         self.stage_seconds += other.stage_seconds
@@ -267,7 +273,7 @@ class _BatchRows:
         self.summary = BatchSummary()
 
     def failed(self, item: FetchItem, kind: str, message: str, when: datetime,
-               permanent: bool, not_before: datetime | None = None) -> None:
+               permanent: bool, not_before: datetime | None = None, blocked_by: str | None = None) -> datetime | None:
         """A failed attempt: retried after exponential backoff, or after the site's Retry-After
         (`not_before`) when that is later; refused for good after max_page_attempts."""
         attempts = item.attempts + 1
@@ -278,12 +284,27 @@ class _BatchRows:
         if not_before is not None:
             next_at = max(next_at, not_before)
         self.rows["page_errors"].append(dict(url=item.url, feed_url=item.feed_url, attempted_at=when,
-                                             kind=kind, error=message[:2000]))
+                                             kind=kind, error=message[:2000], blocked_by=blocked_by))
         self.rows["fetch_queue"].append(self._queue_row(
             item, status="refused" if permanent else "failed", attempts=attempts, error=message[:2000],
             when=when, next_at=None if permanent else next_at))
         self.summary.pages_failed += 1
         self.summary.errors[kind] = self.summary.errors.get(kind, 0) + 1
+        return None if permanent else next_at
+
+    def disallowed(self, item: FetchItem, fingerprint: str, reason: str) -> None:
+        """robots.txt disallows it: not fetched, not retried until that robots.txt changes. A page
+        checked again under the same robots.txt is left as it was."""
+        self.summary.pages_disallowed += 1
+        if item.robots_fingerprint == fingerprint:
+            return
+        when = datetime.now(timezone.utc)
+        self.rows["page_errors"].append(dict(url=item.url, feed_url=item.feed_url, attempted_at=when,
+                                             kind="robots", error=reason[:2000], blocked_by=None))
+        self.rows["fetch_queue"].append(self._queue_row(item, status="disallowed", attempts=item.attempts,
+                                                        error=reason[:2000], when=when, next_at=None,
+                                                        robots_fingerprint=fingerprint))
+        self.summary.errors["robots"] = self.summary.errors.get("robots", 0) + 1
 
     def deferred(self, item: FetchItem, until: datetime, reason: str) -> None:
         """Not attempted: its host asked us to wait. Stays pending, no attempt counted."""
@@ -311,11 +332,11 @@ class _BatchRows:
 
     @staticmethod
     def _queue_row(item: FetchItem, *, status: str, attempts: int, error: str | None,
-                   when: datetime, next_at: datetime | None) -> dict:
+                   when: datetime, next_at: datetime | None, robots_fingerprint: str | None = None) -> dict:
         return dict(url=item.url, feed_url=item.feed_url, outlet=item.outlet, feed_title=item.feed_title,
                     feed_published_at=item.feed_published_at, status=status, attempts=attempts,
                     last_error=error, last_attempt_at=when, next_attempt_at=next_at,
-                    updated_at=datetime.now(timezone.utc))
+                    updated_at=datetime.now(timezone.utc), robots_fingerprint=robots_fingerprint)
 
 
 class _HostWaits:
@@ -343,28 +364,51 @@ class _HostWaits:
 _HOST_WAITS = _HostWaits()
 
 
-async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRows:
+async def _process_batch(items: list[FetchItem], settings: Settings,
+                         robots: dict[str, RobotsRecord] | None = None) -> _BatchRows:
     out = _BatchRows(settings)
     overall = asyncio.Semaphore(settings.page_concurrency)
     per_host: dict[str, asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(settings.per_host_concurrency))
+    polite = Politeness(settings, known=robots or {})
 
     async def one(item: FetchItem, client) -> None:
         parts = urlsplit(item.url)
         host, site = parts.hostname or "", parts.netloc
         try:
-            async with overall, per_host[host]:
-                when = datetime.now(timezone.utc)
-                if wait := _HOST_WAITS.get(site, when):
+            async with per_host[host]:
+                if wait := _HOST_WAITS.get(site, datetime.now(timezone.utc)):
                     out.deferred(item, *wait)
                     return
-                started = time.perf_counter()
-                try:
-                    response = await _fetch_with_retry(client, item, settings)
-                finally:
-                    out.summary.fetch_seconds += time.perf_counter() - started
+                admission = await polite.admit(client, item.url, item.feed_url)
+                if admission.verdict is Verdict.DISALLOWED:
+                    out.disallowed(item, admission.fingerprint or "", admission.reason)
+                    return
+                if admission.verdict is Verdict.UNREACHABLE:
+                    out.failed(item, admission.kind, admission.reason, datetime.now(timezone.utc), permanent=False)
+                    return
+                if (later := await polite.pace(item.url)) is not None:
+                    out.deferred(item, later, f"{host} is paced at one request every "
+                                              f"{polite.crawl_delay(item.url):g}s; left for a later run")
+                    return
+                async with overall:
+                    when = datetime.now(timezone.utc)
+                    started = time.perf_counter()
+                    try:
+                        response = await _fetch_with_retry(client, item, settings)
+                    finally:
+                        out.summary.fetch_seconds += time.perf_counter() - started
         except FetchFailed as exc:
             out.failed(item, exc.kind, str(exc), when, permanent=exc.kind in PERMANENT_KINDS)
+            return
+        if vendor := challenge_vendor(response.status, response.headers, response.body):
+            not_before = retry_after(response.headers, when, settings.backoff_max_seconds)
+            next_at = out.failed(item, "blocked", f"blocked by {vendor}: a challenge page answered HTTP "
+                                 f"{response.status}", when, permanent=False, not_before=not_before,
+                                 blocked_by=vendor)
+            if next_at is not None:  # the site's other pages would meet the same wall: they wait too
+                _HOST_WAITS.put(site, next_at, f"{site} answered with a {vendor} challenge; "
+                                               f"its pages wait until {next_at:%Y-%m-%d %H:%M:%S}Z")
             return
         if response.status != 200:
             not_before = None
@@ -404,6 +448,7 @@ async def _process_batch(items: list[FetchItem], settings: Settings) -> _BatchRo
 
     async with make_client(settings, max_connections=settings.page_concurrency) as client:
         await asyncio.gather(*(one(item, client) for item in items))
+    out.rows["robots_txt"] = [record.row() for record in polite.fetched]
     return out
 
 
@@ -413,7 +458,7 @@ async def _fetch_with_retry(client, item: FetchItem, settings: Settings):
         try:
             response = await fetch_url(client, item.url, settings, max_bytes=settings.page_max_bytes,
                                        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
-                                       allowed_host=item.feed_url)
+                                       allowed_host=item.feed_url, read_body_for=READ_BODY_FOR)
         except FetchFailed as exc:
             if attempt == 2 or exc.kind not in TRANSIENT_KINDS - {"timeout"}:
                 raise
@@ -434,9 +479,10 @@ class BatchResult:
     summary: BatchSummary
 
 
-def fetch_and_extract(items: list[FetchItem], settings: Settings) -> BatchResult:
-    """Fetch and extract one batch of pages."""
+def fetch_and_extract(items: list[FetchItem], settings: Settings,
+                      robots: dict[str, RobotsRecord] | None = None) -> BatchResult:
+    """Fetch and extract one batch of pages; `robots` are the stored robots.txt of their origins."""
     if not items:
         return BatchResult({}, BatchSummary())
-    out = asyncio.run(_process_batch(items, settings))
+    out = asyncio.run(_process_batch(items, settings, robots))
     return BatchResult(dict(out.rows), out.summary)

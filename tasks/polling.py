@@ -4,14 +4,20 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from tasks import staging, store
 from tasks.feeds import FeedState, PollResult, poll_feed
+from tasks.schedule import WINDOW
 from tasks.http import make_client
 from tasks.pages import FetchItem
 from tasks.records import FeedConfig
 from wirecopy.settings import Settings
+
+
+# Runs start on their schedule and poll a moment later: a healthy feed due within this much of the
+# run's start is polled now, not a whole schedule interval later. Backoff and Retry-After are kept exactly.
+DUE_SLACK = timedelta(seconds=60)
 
 
 @dataclass
@@ -41,31 +47,34 @@ def plan_run(feeds: list[FeedConfig], settings: Settings, *, force: bool = False
     with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
         states = store.read_feed_states(con)
         retries = [FetchItem(url=r[0], feed_url=r[1], outlet=r[2], feed_title=r[3],
-                             feed_published_at=r[4], attempts=r[5])
+                             feed_published_at=r[4], attempts=r[5], robots_fingerprint=r[6])
                    for r in store.read_due_fetches(con, now=now, max_attempts=settings.max_page_attempts,
-                                                   limit=50_000)]
+                                                   limit=50_000, respect_robots=settings.respect_robots)]
     plan = RunPlan(due=[], not_due=[], gone=[], retries=retries)
     for feed in feeds:
         state = states.get(feed.url)
         if state is None:
             state = FeedState(configured_url=feed.url, url=feed.url, outlet=feed.outlet)
-        elif state.outlet != feed.outlet:
-            state = FeedState(**{**state.__dict__, "outlet": feed.outlet})
+        forced = feed.extra.get("type")
+        state = FeedState(**{**state.__dict__, "outlet": feed.outlet, "kind": forced or state.kind,
+                             "kind_forced": bool(forced)})
         if state.gone:
             plan.gone.append(state)
-        elif force or state.next_poll_at is None or state.next_poll_at <= now:
+        elif (force or state.next_poll_at is None
+              or state.next_poll_at <= now + (DUE_SLACK if state.consecutive_failures == 0 else timedelta(0))):
             plan.due.append(state)
         else:
             plan.not_due.append(state)
     return plan
 
 
-async def _poll_all(states: list[FeedState], settings: Settings) -> list[PollResult]:
+async def _poll_all(states: list[FeedState], settings: Settings, known: store.PollHistory) -> list[PollResult]:
     limit = asyncio.Semaphore(settings.feed_concurrency)
 
     async def one(state: FeedState, client) -> PollResult:
         async with limit:
-            return await poll_feed(client, state, settings)
+            return await poll_feed(client, state, settings, history=known.entries.get(state.url, {}),
+                                   children=known.children.get(state.url, []))
 
     async with make_client(settings, max_connections=settings.feed_concurrency) as client:
         return list(await asyncio.gather(*(one(s, client) for s in states)))
@@ -74,13 +83,15 @@ async def _poll_all(states: list[FeedState], settings: Settings) -> list[PollRes
 def poll_feeds(states: list[FeedState], settings: Settings) -> PollSummary:
     """Poll every due feed, find the entries wirecopy has not seen, and stage it all."""
     started = time.perf_counter()
-    results = asyncio.run(_poll_all(states, settings)) if states else []
+    with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+        history = store.read_poll_history(con, [s.url for s in states], since=datetime.now(timezone.utc) - WINDOW)
+    results = asyncio.run(_poll_all(states, settings, history)) if states else []
     candidates = list(dict.fromkeys(e.url for r in results for e in r.entries if e.url))
     with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
         known = store.read_known_urls(con, candidates)
     summary = PollSummary()
     rows: dict[str, list[dict]] = {t: [] for t in ("feed_state", "feed_polls", "feed_entries",
-                                                   "fetch_queue", "page_errors")}
+                                                   "sitemap_children", "fetch_queue", "page_errors")}
     queued: set[str] = set()
     for r in results:
         new = 0
@@ -106,12 +117,15 @@ def poll_feeds(states: list[FeedState], settings: Settings) -> PollSummary:
                 last_attempt_at=None, next_attempt_at=None, updated_at=r.polled_at))
         rows["feed_polls"].append(dict(feed_url=r.feed_url, polled_at=r.polled_at, status=r.status,
                                        error=r.error, entries_seen=len(r.entries), entries_new=new,
-                                       bytes=r.bytes, duration_ms=r.duration_ms))
+                                       bytes=r.bytes, duration_ms=r.duration_ms, blocked_by=r.blocked_by))
         rows["feed_state"].append(dict(
             configured_url=r.configured_url, url=r.stored_url, outlet=r.outlet, etag=r.etag,
             last_modified=r.last_modified, last_polled_at=r.polled_at, last_status=r.status,
             last_error=r.error, consecutive_failures=r.consecutive_failures,
-            next_poll_at=r.next_poll_at, gone=r.gone))
+            next_poll_at=r.next_poll_at, gone=r.gone, kind=r.kind,
+            poll_interval_seconds=r.poll_interval_seconds, poll_reason=r.poll_reason))
+        rows["sitemap_children"] += [dict(feed_url=r.stored_url, updated_at=r.polled_at, **c.__dict__)
+                                     for c in r.children]
         summary.feeds_polled += 1
         summary.entries_seen += len(r.entries)
         summary.entries_new += new

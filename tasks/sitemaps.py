@@ -47,18 +47,27 @@ def _parse_date(text: str | None) -> datetime | None:
     return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
-def parse_sitemap(body: bytes, limit: int) -> tuple[list[SitemapEntry], list[SitemapEntry]]:
-    """(article entries, child sitemaps) of a urlset or a sitemapindex; gzip files are inflated within `limit`."""
+@dataclass
+class Sitemap:
+    """A parsed sitemap file: a urlset's article entries, or a sitemapindex's child sitemaps."""
+
+    is_index: bool
+    urls: list[SitemapEntry]
+    children: list[SitemapEntry]
+
+
+def parse_sitemap(body: bytes, limit: int) -> Sitemap | None:
+    """A urlset or a sitemapindex, or None when the body is neither; gzip files are inflated within `limit`."""
     if body[:2] == b"\x1f\x8b":
         decoder = BoundedDecoder("gzip", limit)
         body = decoder.feed(body) + decoder.finish()
     try:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError:
-        return [], []
-    if root is None:
-        return [], []
-    kind = _local(root.tag)
+        return None
+    if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
+        return None
+    is_index = _local(root.tag) == "sitemapindex"
     urls, children = [], []
     for node in root:
         fields: dict[str, str] = {}
@@ -71,8 +80,8 @@ def parse_sitemap(body: bytes, limit: int) -> tuple[list[SitemapEntry], list[Sit
             continue
         entry = SitemapEntry(loc=loc, lastmod=_parse_date(fields.get("lastmod")),
                              published=_parse_date(fields.get("publication_date")), title=fields.get("title"))
-        (children if kind == "sitemapindex" else urls).append(entry)
-    return urls, children
+        (children if is_index else urls).append(entry)
+    return Sitemap(is_index=is_index, urls=urls, children=children)
 
 
 async def _sitemap_roots(client, feed: FeedConfig, settings: Settings) -> list[str]:
@@ -124,13 +133,15 @@ async def _outlet_urls(client, feed: FeedConfig, start: datetime, end: datetime,
             errors.append(f"{sitemap}: HTTP {response.status}")
             continue
         try:
-            urls, children = parse_sitemap(response.body, settings.feed_max_bytes)
+            parsed = parse_sitemap(response.body, settings.feed_max_bytes)
         except FetchFailed as exc:
             errors.append(f"{sitemap}: {exc}")
             continue
+        if parsed is None:
+            continue
         # An index entry whose lastmod predates the range cannot list articles in it.
-        queue += [urljoin(sitemap, c.loc) for c in children if c.lastmod is None or c.lastmod >= start]
-        for entry in urls:
+        queue += [urljoin(sitemap, c.loc) for c in parsed.children if c.lastmod is None or c.lastmod >= start]
+        for entry in parsed.urls:
             if not _in_range(entry.when, start, end):
                 continue
             try:

@@ -22,22 +22,32 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("etag", pa.string()), ("last_modified", pa.string()), ("last_polled_at", TS),
         ("last_status", pa.string()), ("last_error", pa.string()),
         ("consecutive_failures", pa.int32()), ("next_poll_at", TS), ("gone", pa.bool_()),
+        ("kind", pa.string()), ("poll_interval_seconds", pa.float64()), ("poll_reason", pa.string()),
     ]),
     "feed_polls": pa.schema([
         ("feed_url", pa.string()), ("polled_at", TS), ("status", pa.string()), ("error", pa.string()),
         ("entries_seen", pa.int32()), ("entries_new", pa.int32()), ("bytes", pa.int64()),
-        ("duration_ms", pa.int32()),
+        ("duration_ms", pa.int32()), ("blocked_by", pa.string()),
     ]),
     "feed_entries": pa.schema([
         ("feed_url", pa.string()), ("entry_id", pa.string()), ("url", pa.string()),
         ("title", pa.string()), ("author", pa.string()), ("published_at", TS),
         ("first_seen_at", TS),
     ]),
+    "sitemap_children": pa.schema([
+        ("feed_url", pa.string()), ("sitemap_url", pa.string()), ("index_lastmod", TS), ("listed_at", TS),
+        ("etag", pa.string()), ("last_modified", pa.string()), ("read_lastmod", TS),
+        ("last_polled_at", TS), ("last_status", pa.string()), ("updated_at", TS),
+    ]),
+    "robots_txt": pa.schema([
+        ("origin", pa.string()), ("fetched_at", TS), ("expires_at", TS), ("status", pa.int32()),
+        ("fingerprint", pa.string()), ("body", pa.string()),
+    ]),
     "fetch_queue": pa.schema([
         ("url", pa.string()), ("feed_url", pa.string()), ("outlet", pa.string()),
         ("feed_title", pa.string()), ("feed_published_at", TS), ("status", pa.string()),
         ("attempts", pa.int32()), ("last_error", pa.string()), ("last_attempt_at", TS),
-        ("next_attempt_at", TS), ("updated_at", TS),
+        ("next_attempt_at", TS), ("updated_at", TS), ("robots_fingerprint", pa.string()),
     ]),
     "raw_pages": pa.schema([
         ("url", pa.string()), ("final_url", pa.string()), ("http_status", pa.int32()),
@@ -46,7 +56,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
     "page_errors": pa.schema([
         ("url", pa.string()), ("feed_url", pa.string()), ("attempted_at", TS),
-        ("kind", pa.string()), ("error", pa.string()),
+        ("kind", pa.string()), ("error", pa.string()), ("blocked_by", pa.string()),
     ]),
     "articles": pa.schema([
         ("article_id", pa.string()), ("url", pa.string()), ("outlet", pa.string()),

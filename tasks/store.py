@@ -5,7 +5,7 @@ import os
 import re
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -19,6 +19,7 @@ import pyarrow as pa
 from tasks import dedup, lake, staging
 from tasks.feeds import FeedState
 from wirecopy.settings import Settings
+from tasks.sources import ChildSitemap
 
 MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 ROW_GROUP_SIZE = 2048  # rows in a row group this process writes (DuckDB's default: 122,880)
@@ -227,7 +228,7 @@ def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float,
     staging.remove_abandoned(staging_dir)
     batches = staging.complete_batches(staging_dir)
     summary = LoadSummary(batches=len(batches))
-    if not batches and (publish is None or not db_path.exists()):
+    if not batches and not _migrations_pending(db_path, wait_seconds) and (publish is None or not db_path.exists()):
         summary.seconds = time.perf_counter() - started
         return summary
     with writer(db_path, wait_seconds=wait_seconds, memory_limit=memory_limit) as con:
@@ -245,6 +246,20 @@ def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float,
     return summary
 
 
+def _migrations_pending(db_path: Path, wait_seconds: float) -> bool:
+    """An existing database an earlier version created: the writer migrates it before a run reads it."""
+    if not db_path.exists():
+        return False
+    con = connect(db_path, read_only=True, wait_seconds=wait_seconds)
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        done = ({r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+                if "schema_migrations" in tables else set())
+    finally:
+        con.close()
+    return any(version not in done for version, _, _ in migrations())
+
+
 def _merge_batches(con: duckdb.DuckDBPyConnection, db_path: Path, batches: list[Path],
                    summary: LoadSummary) -> None:
     """Merge these staged batches and assign stories to their new articles, in one transaction."""
@@ -256,6 +271,7 @@ def _merge_batches(con: duckdb.DuckDBPyConnection, db_path: Path, batches: list[
                 continue
             con.execute(f"CREATE OR REPLACE TEMP TABLE staged_{table} AS "
                         "SELECT * FROM read_parquet($files, union_by_name = true)", {"files": files})
+            _add_missing_columns(con, table)
             lake.note_pending(con, table)
             con.execute(sql(f"merge_{table}"))
             if table == "articles":
@@ -274,20 +290,68 @@ def _merge_batches(con: duckdb.DuckDBPyConnection, db_path: Path, batches: list[
         raise DatabaseError(f"loading staged work into {db_path} failed: {detail}") from None
 
 
+_DUCKDB_TYPES = {pa.string(): "VARCHAR", staging.TS: "TIMESTAMPTZ", pa.int32(): "INTEGER", pa.int64(): "BIGINT",
+                 pa.bool_(): "BOOLEAN", pa.binary(): "BLOB", pa.float64(): "DOUBLE"}
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Batches staged by an earlier version lack columns added since: give them NULLs, so the
+    merge statements can name every column."""
+    present = {r[0] for r in con.execute(f"DESCRIBE staged_{table}").fetchall()}
+    for column in staging.SCHEMAS[table]:
+        if column.name not in present:
+            con.execute(f"ALTER TABLE staged_{table} ADD COLUMN {column.name} {_DUCKDB_TYPES[column.type]}")
+
+
 def read_feed_states(con: duckdb.DuckDBPyConnection | None) -> dict[str, FeedState]:
     if con is None:
         return {}
     rows = con.execute(sql("feed_states")).fetchall()
     return {r[0]: FeedState(configured_url=r[0], url=r[1], outlet=r[2], etag=r[3], last_modified=r[4],
-                            consecutive_failures=r[5], next_poll_at=r[6], gone=r[7]) for r in rows}
+                            consecutive_failures=r[5], next_poll_at=r[6], gone=r[7], kind=r[8]) for r in rows}
 
 
 def read_due_fetches(con: duckdb.DuckDBPyConnection | None, *, now: datetime, max_attempts: int,
-                     limit: int) -> list[tuple]:
+                     limit: int, respect_robots: bool = True) -> list[tuple]:
     if con is None:
         return []
-    return con.execute(sql("due_fetches"),
-                       {"now": now, "max_attempts": max_attempts, "limit": limit}).fetchall()
+    return con.execute(sql("due_fetches"), {"now": now, "max_attempts": max_attempts, "limit": limit,
+                                            "respect_robots": respect_robots}).fetchall()
+
+
+@dataclass
+class PollHistory:
+    """What a poll needs to know of its feeds' past: recent entries (id -> when it appeared) for the
+    scheduler, and the children a sitemap index listed."""
+
+    entries: dict[str, dict[str, datetime]] = field(default_factory=dict)
+    children: dict[str, list[ChildSitemap]] = field(default_factory=dict)
+
+
+def read_poll_history(con: duckdb.DuckDBPyConnection | None, feed_urls: list[str], *,
+                      since: datetime) -> PollHistory:
+    history = PollHistory()
+    if con is None or not feed_urls:
+        return history
+    con.register("candidates", pa.table({"url": pa.array(feed_urls, pa.string())}))
+    try:
+        for feed_url, entry_id, appeared in con.execute(sql("recent_feed_entries"), {"since": since}).fetchall():
+            history.entries.setdefault(feed_url, {})[entry_id] = appeared
+        for r in con.execute(sql("listed_sitemap_children")).fetchall():
+            history.children.setdefault(r[0], []).append(ChildSitemap(
+                sitemap_url=r[1], listed_at=r[2], index_lastmod=r[3], etag=r[4], last_modified=r[5],
+                read_lastmod=r[6], last_polled_at=r[7], last_status=r[8]))
+    finally:
+        con.unregister("candidates")
+    return history
+
+
+def read_known_robots(con: duckdb.DuckDBPyConnection | None, origins: list[str]) -> list[tuple]:
+    return [] if con is None or not origins else _with_candidates(con, origins, "known_robots")
+
+
+def read_blocked_hosts(con: duckdb.DuckDBPyConnection | None, *, since: datetime) -> list[tuple]:
+    return [] if con is None else con.execute(sql("blocked_hosts"), {"since": since}).fetchall()
 
 
 def _with_candidates(con: duckdb.DuckDBPyConnection, urls: list[str], query: str) -> list[tuple]:

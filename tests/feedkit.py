@@ -80,7 +80,14 @@ def story_paragraphs(topic: str, n: int = 6) -> list[str]:
     return paragraphs
 
 
+# Tests serve many pages from one loopback host and ingest the same feeds run after run: unless a
+# test says otherwise, every run polls every feed and requests are not paced (tests of the
+# scheduler and of pacing set these themselves).
+TEST_DEFAULTS = {"poll_min_seconds": 0.0, "poll_max_seconds": 0.0, "host_min_interval_seconds": 0.0}
+
+
 def write_feeds(path: Path, feeds: list[tuple[str, str]], **settings: object) -> Path:
+    settings = {**TEST_DEFAULTS, **settings}
     lines = []
     if settings:
         lines.append("[settings]")

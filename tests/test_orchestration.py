@@ -36,7 +36,7 @@ def test_every_deployment_in_prefect_yaml_imports_and_validates_its_parameters()
         flow = _flow(d["entrypoint"])
         flow.validate_parameters({**(d.get("parameters") or {}), **run_time.get(name, {})})
         assert d["work_pool"]["name"] == "wirecopy" and d["concurrency_limit"] == 1
-    assert deployments["ingest"]["schedules"] == [{"interval": 900}]
+    assert deployments["ingest"]["schedules"] == [{"interval": 300}]
     assert "schedules" not in deployments["backfill"]
     # What `prefect deployment run 'backfill/backfill' --param since=2025-04-01 ...` sends: JSON strings.
     params = _flow(deployments["backfill"]["entrypoint"]).validate_parameters(
@@ -57,7 +57,7 @@ def test_serve_builds_the_flows_of_prefect_yaml_under_its_own_deployment_name():
     assert set(served) == {_flow(d["entrypoint"]).name for d in spec["deployments"]}
     assert {d.name for d in served.values()} == {"serve"}, "never the names `prefect deploy --all` uses"
     assert not {d.name for d in served.values()} & {d["name"] for d in spec["deployments"]}
-    assert served["ingest"].schedules and served["ingest"].schedules[0].schedule.interval.total_seconds() == 900
+    assert served["ingest"].schedules and served["ingest"].schedules[0].schedule.interval.total_seconds() == 300
     assert not served["backfill"].schedules
 
 

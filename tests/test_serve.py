@@ -129,7 +129,7 @@ def test_serve_beside_prefect_deploy_leaves_the_deployed_flows_as_they_were(pref
     db = tmp_path / "served.duckdb"
     serve = _serve("--feeds", str(feeds), "--db", str(db), env=env)
     try:
-        # serve runs an ingest as it starts, not only 15 minutes later.
+        # serve runs an ingest as it starts, not only 5 minutes later.
         completed = _wait_for(lambda: [r for r in _safe(_flow_runs, api, "ingest/serve") if r.state_type == "COMPLETED"],
                               "serve's first ingest", proc=serve)
         assert len(completed) == 1
@@ -142,7 +142,7 @@ def test_serve_beside_prefect_deploy_leaves_the_deployed_flows_as_they_were(pref
     after = _deployments(api)
     assert {k: after[k] for k in before} == before, "prefect deploy's deployments are unchanged and unpaused"
     assert {"ingest/serve", "backfill/serve", "rebuild-stories/serve"} <= set(during)
-    assert not during["ingest/serve"]["paused"] and during["ingest/serve"]["schedules"][0][0]["interval"] == 900
+    assert not during["ingest/serve"]["paused"] and during["ingest/serve"]["schedules"][0][0]["interval"] == 300
     assert during["ingest/serve"]["parameters"] == {"feeds_path": str(feeds), "db_path": str(db)}
     assert all(after[f"{flow}/serve"]["paused"] for flow in ("ingest", "backfill", "rebuild-stories")), \
         "serve paused its own deployments on exit"
@@ -180,7 +180,7 @@ def test_serve_without_a_server_starts_its_own_on_the_serve_port_in_its_own_home
         code, out = _interrupt(serve)
     assert code == 0, out
     assert set(served) == {"ingest/serve", "backfill/serve", "rebuild-stories/serve"}
-    assert served["ingest/serve"]["schedules"][0][0]["interval"] == 900
+    assert served["ingest/serve"]["schedules"][0][0]["interval"] == 300
     assert any(limit["name"] == "duckdb-writer" and limit["limit"] == 1 for limit in limits)
     assert (home / "prefect.db").exists(), "the server's database is in serve's own home"
     assert not _healthy(api), "the server serve started is stopped with it"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tasks.urls import BadURL, article_id_for, canonicalize_url
@@ -67,3 +69,23 @@ def test_the_lake_sits_beside_the_database_unless_a_catalog_is_set(tmp_path, mon
     monkeypatch.setenv("WIRECOPY_CATALOG", "mysql:wirecopy")
     with pytest.raises(ConfigError, match="setting catalog"):
         load_settings(tmp_path / "feeds.toml")
+def test_the_default_feeds_poll_the_wires_own_sitemaps_which_story_pickup_counts_as_the_agencies_pages():
+    import duckdb
+
+    from tasks.store import apply_migrations
+
+    feeds = load_feeds(Path(__file__).resolve().parent.parent / "feeds.toml")
+    wires = {f.extra["wire"]: f for f in feeds if "wire" in f.extra}
+    assert set(wires) == {"Reuters", "AP"}
+    assert all(f.extra.get("type") == "sitemap" for f in wires.values())
+    con = duckdb.connect()
+    apply_migrations(con)
+    for wire, feed in wires.items():
+        assert con.execute("SELECT wire_own_site(?)", [feed.url]).fetchone()[0] == wire, feed.url
+
+
+def test_an_unknown_feed_type_is_a_clear_error(tmp_path):
+    path = tmp_path / "feeds.toml"
+    path.write_text('[[feeds]]\noutlet = "A"\nurl = "https://a.example.org/feed"\ntype = "atom"\n')
+    with pytest.raises(ConfigError, match="type 'atom'; expected one of rss, json, sitemap"):
+        load_feeds(path)

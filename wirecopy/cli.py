@@ -106,7 +106,7 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-STATUS_COLUMNS = ("outlet", "url", "last poll", "status", "failures", "next poll")
+STATUS_COLUMNS = ("outlet", "url", "kind", "last poll", "status", "failures", "next poll (why)")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -117,15 +117,74 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise ConfigError(f"no such database: {settings.db_path}")
     with store.reader(settings.db_path, wait_seconds=10) as con:
         rows = store.read_feed_status(con)
+        blocked = _blocked_hosts(con)
     if not rows:
         print(f"no feeds polled yet in {settings.db_path}")
         return ExitCode.OK
     print("\t".join(STATUS_COLUMNS))
-    for outlet, url, polled, status, error, failures, next_poll, gone in rows:
-        state = "GONE (410; re-enable with `wirecopy enable-feed URL`)" if gone else _fmt(next_poll)
+    for outlet, url, polled, status, error, failures, next_poll, gone, kind, _, reason in rows:
+        state = ("GONE (410; re-enable with `wirecopy enable-feed URL`)" if gone
+                 else f"{_fmt(next_poll)} ({reason or 'due'})")
         detail = f" ({error})" if error and status != "200" else ""
-        print(f"{outlet}\t{url}\t{_fmt(polled)}\t{_fmt(status)}{detail}\t{failures}\t{state}")
+        print(f"{outlet}\t{url}\t{kind or '?'}\t{_fmt(polled)}\t{_fmt(status)}{detail}\t{failures}\t{state}")
+    _print_blocked_hosts(blocked)
     return ExitCode.OK
+
+
+def cmd_feeds_import(args: argparse.Namespace) -> int:
+    from wirecopy.opml import OpmlError, import_opml
+    from wirecopy.settings import ConfigError, load_settings
+
+    try:
+        feeds_path = load_settings(args.feeds, None, read_feeds_file=False).feeds_path
+        report = import_opml(Path(args.file), feeds_path)
+    except (OpmlError, ConfigError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot write {exc.filename or 'the feeds file'}: {exc.strerror or exc}", 1)
+    print(f"added {len(report.added)} feeds to {feeds_path}; {len(report.duplicates)} already there, "
+          f"{len(report.skipped)} skipped")
+    for feed in report.added:
+        print(f"  added: {feed.outlet}\t{feed.url}" + (f"\t[{feed.category}]" if feed.category else ""))
+    for feed, existing in report.duplicates:
+        print(f"  duplicate: {feed.url} (as {existing})")
+    for feed, why in report.skipped:
+        print(f"  skipped: {feed.url}: {why}")
+    return 0
+
+
+def cmd_feeds_export(args: argparse.Namespace) -> int:
+    from wirecopy.opml import OpmlError, export_opml
+    from wirecopy.settings import ConfigError, load_settings
+
+    try:
+        opml = export_opml(load_settings(args.feeds, None, read_feeds_file=False).feeds_path)
+        if args.output:
+            Path(args.output).write_bytes(opml)
+        else:
+            sys.stdout.buffer.write(opml)
+            sys.stdout.flush()
+    except (OpmlError, ConfigError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot write {args.output}: {exc.strerror or exc}", 1)
+    return 0
+
+
+def _blocked_hosts(con) -> list[tuple]:
+    from datetime import datetime, timedelta, timezone
+
+    from tasks import store
+
+    return store.read_blocked_hosts(con, since=datetime.now(timezone.utc) - timedelta(days=7))
+
+
+def _print_blocked_hosts(rows: list[tuple]) -> None:
+    """Hosts whose anti-bot wall answered in the last week (`wirecopy status`)."""
+    if rows:
+        print("\nblocked by anti-bot walls in the last 7 days:")
+    for host, vendor, feed_polls, pages, last in rows:
+        print(f"  {host}\t{vendor}\tfeed polls {feed_polls}, pages {pages}\tlast {_fmt(last)}")
 
 
 def cmd_enable_feed(args: argparse.Namespace) -> int:
@@ -248,6 +307,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("url")
     p.add_argument("--db", help="DuckDB file (default $WIRECOPY_DB or data/wirecopy.duckdb)")
     p.set_defaults(func=cmd_enable_feed)
+
+    p = sub.add_parser("feeds", help="import feeds from OPML into feeds.toml, or export feeds.toml as OPML")
+    feeds_sub = p.add_subparsers(dest="feeds_command", required=True)
+    q = feeds_sub.add_parser("import", help="add every feed of an OPML file that feeds.toml lacks")
+    q.add_argument("file", help="the OPML file (a feed reader's export)")
+    q.add_argument("--feeds", help="feeds file to add to (default $WIRECOPY_FEEDS or feeds.toml; created if missing)")
+    q.set_defaults(func=cmd_feeds_import)
+    q = feeds_sub.add_parser("export", help="write feeds.toml as OPML 2.0 (Miniflux, FreshRSS and others import it)")
+    q.add_argument("--feeds", help="feeds file (default $WIRECOPY_FEEDS or feeds.toml)")
+    q.add_argument("-o", "--output", help="write to this file instead of standard output")
+    q.set_defaults(func=cmd_feeds_export)
 
     p = sub.add_parser("demo", help="ingest a bundled sample newsroom served on 127.0.0.1")
     p.add_argument("--db", help="DuckDB file to create (default: a fresh temporary file)")

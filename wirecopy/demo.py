@@ -107,7 +107,9 @@ def run_demo(db_path: Path | None = None) -> int:
     with Newsroom() as room:
         feeds = serve_demo_newsroom(room)
         feeds_file = workdir / "feeds.toml"
-        feeds_file.write_text("".join(f'[[feeds]]\noutlet = "{o}"\nurl = "{u}"\n\n' for o, u in feeds))
+        # One loopback host serves every outlet: no need to pace requests to it.
+        feeds_file.write_text("[settings]\nhost_min_interval_seconds = 0\n\n"
+                              + "".join(f'[[feeds]]\noutlet = "{o}"\nurl = "{u}"\n\n' for o, u in feeds))
         print(f"demo newsroom: {len(feeds)} outlets served on {room.base_url}")
         summary = ingest(feeds_path=str(feeds_file), db_path=str(db))
     print(summary.line())

@@ -27,7 +27,7 @@ from wirecopy.prefect_api import PrefectUnavailable, check_reachable
 from wirecopy.settings import Settings
 
 DEPLOYMENT_NAME = "serve"
-INGEST_EVERY_SECONDS = 900
+INGEST_EVERY_SECONDS = 300
 
 
 def _say(line: str) -> None:

@@ -57,6 +57,15 @@ class Settings:
     # team mode: "postgres:dbname=wirecopy host=... port=5432", with data_path a shared folder or URL.
     catalog: str = ""
     data_path: str = ""
+    # Adaptive polling: a feed is asked as often as it publishes, between these two intervals.
+    poll_min_seconds: float = 300.0
+    poll_max_seconds: float = 24 * 3600.0
+    sitemap_recent_days: float = 2.0  # a sitemap entry or child dated earlier holds nothing new (backfill reads it)
+    # Politeness for article pages: robots.txt honoured and kept this long per origin; requests to
+    # one host start at least this far apart (longer when its Crawl-delay says so).
+    respect_robots: bool = True
+    robots_cache_seconds: float = 24 * 3600.0
+    host_min_interval_seconds: float = 1.0
 
     @property
     def staging_dir(self) -> Path:
@@ -151,6 +160,11 @@ def load_settings(feeds_path: str | Path | None = None, db_path: str | Path | No
     if catalog.startswith("postgres:") and not data_path:
         raise ConfigError("setting catalog names a PostgreSQL catalog: set data_path (WIRECOPY_DATA_PATH) to "
                           "a folder or object-store URL every machine reaches")
+    shortest = float(values.get("poll_min_seconds", defaults.poll_min_seconds))  # type: ignore[arg-type]
+    longest = float(values.get("poll_max_seconds", defaults.poll_max_seconds))  # type: ignore[arg-type]
+    if not 0 <= shortest <= longest:
+        raise ConfigError(f"settings poll_min_seconds ({shortest:g}) and poll_max_seconds ({longest:g}): "
+                          "need 0 <= min <= max")
     return Settings(**values)  # type: ignore[arg-type]
 
 
@@ -160,6 +174,9 @@ def load_feeds(path: Path) -> list[FeedConfig]:
     entries = data.get("feeds")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{path}: no [[feeds]] entries")
+    from tasks.sources import SourceKind  # (tasks imports this module)
+
+    kinds = [k.value for k in SourceKind]
     feeds: list[FeedConfig] = []
     seen: set[str] = set()
     for i, entry in enumerate(entries, 1):
@@ -174,5 +191,8 @@ def load_feeds(path: Path) -> list[FeedConfig]:
             raise ConfigError(f"{path}: feed {url} is listed twice")
         seen.add(url)
         extra = {k: v for k, v in entry.items() if k not in {"outlet", "url"}}
+        if "type" in extra and extra["type"] not in kinds:
+            raise ConfigError(f"{path}: feed #{i} ({outlet}) has type {extra['type']!r}; "
+                              f"expected one of {', '.join(kinds)} (or no type: detected from the response)")
         feeds.append(FeedConfig(outlet=outlet.strip(), url=url.strip(), extra=extra))
     return feeds
