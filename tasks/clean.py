@@ -372,6 +372,6 @@ def clean_lines(lines: list[str], *, title: str | None = None, authors: str | No
                 or is_byline(line, authors) or is_link_line(line, link_texts))
     ]
     body = cut_trailing_teasers(body)
-    body = join_broken_paragraphs(body)
-    body = drop_headline(body, title)
+    # The headline goes before pieces are joined: a headline is never the first half of a paragraph.
+    body = join_broken_paragraphs(drop_headline(body, title))
     return drop_repeats(body)

@@ -33,6 +33,9 @@ from tasks.records import ExtractedArticle
 from tasks.wire import detect_wire
 
 
+PROSE_MIN_WORDS = 4  # a shorter line is a label (a menu item, a button), not text
+
+
 class ExtractionError(Exception):
     """The page holds no article text: not HTML, empty, or nothing trafilatura recognises."""
 
@@ -319,7 +322,9 @@ def _extract_from_tree(tree: HtmlElement, source: str, url: str, feed_title: str
         url=url,
     )
     paragraphs = clean_lines(lines, title=title, authors=metadata.author, link_texts=link_texts)
-    text = "\n\n".join(paragraphs or lines)
+    if not paragraphs and not any(len(line.split()) >= PROSE_MIN_WORDS for line in lines):
+        raise ExtractionError(f"no article text left after cleaning: {url}")  # labels only: a menu, a button
+    text = "\n\n".join(paragraphs or lines)  # cleaning emptied a page of text: keep what extraction found
     return ExtractedArticle(
         title=title,
         authors=metadata.author,
