@@ -230,10 +230,10 @@ def test_status_prints_a_header_and_one_line_per_feed(tmp_path):
     result = wirecopy("status", "--db", str(db), cwd=tmp_path)
     assert result.returncode == 0
     header, *lines = result.stdout.strip().splitlines()
-    assert header.split("\t") == ["outlet", "url", "last poll", "status", "failures", "next poll"]
+    assert header.split("\t") == ["outlet", "url", "kind", "last poll", "status", "failures", "next poll (why)"]
     assert [line.split("\t")[:2] for line in lines] == [["Alpha", "http://127.0.0.1/a.xml"],
                                                         ["Beta", "http://127.0.0.1/b.xml"]]
-    assert [line.split("\t")[3:5] for line in lines] == [["200", "0"], ["500", "3"]]
+    assert [line.split("\t")[4:6] for line in lines] == [["200", "0"], ["500", "3"]]
 
 
 def _readme_query(starting_with: str) -> str:
