@@ -299,6 +299,8 @@ def test_wirecopy_ingest_on_a_local_dask_cluster_as_a_user_runs_it(newsroom, tmp
     out, err = run.communicate(timeout=900)
 
     assert run.returncode == 0, err
-    assert err.count("Starting temporary server") == 1, "only the flow's own ephemeral API"
+    # wirecopy starts the flow's temporary API itself (wirecopy/prefect_api.py, without Prefect's
+    # "Starting temporary server" line); a Dask worker that started one of its own would log it.
+    assert "Starting temporary server" not in err, "the workers report to the flow's own API"
     assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(links)
     assert "published version 1" in out

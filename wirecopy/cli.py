@@ -132,16 +132,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds_import(args: argparse.Namespace) -> int:
-    from wirecopy.opml import OpmlError, import_opml
-    from wirecopy.settings import ConfigError, load_settings
+    from wirecopy.opml import import_opml
 
+    feeds_path = load_settings(args.feeds, None, read_feeds_file=False).feeds_path
     try:
-        feeds_path = load_settings(args.feeds, None, read_feeds_file=False).feeds_path
         report = import_opml(Path(args.file), feeds_path)
-    except (OpmlError, ConfigError) as exc:
-        return _fail(str(exc))
     except OSError as exc:
-        return _fail(f"cannot write {exc.filename or 'the feeds file'}: {exc.strerror or exc}", 1)
+        raise ConfigError(f"cannot write {exc.filename or 'the feeds file'}: {exc.strerror or exc}") from None
     print(f"added {len(report.added)} feeds to {feeds_path}; {len(report.duplicates)} already there, "
           f"{len(report.skipped)} skipped")
     for feed in report.added:
@@ -150,25 +147,22 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
         print(f"  duplicate: {feed.url} (as {existing})")
     for feed, why in report.skipped:
         print(f"  skipped: {feed.url}: {why}")
-    return 0
+    return ExitCode.OK
 
 
 def cmd_feeds_export(args: argparse.Namespace) -> int:
-    from wirecopy.opml import OpmlError, export_opml
-    from wirecopy.settings import ConfigError, load_settings
+    from wirecopy.opml import export_opml
 
+    opml = export_opml(load_settings(args.feeds, None, read_feeds_file=False).feeds_path)
     try:
-        opml = export_opml(load_settings(args.feeds, None, read_feeds_file=False).feeds_path)
         if args.output:
             Path(args.output).write_bytes(opml)
         else:
             sys.stdout.buffer.write(opml)
             sys.stdout.flush()
-    except (OpmlError, ConfigError) as exc:
-        return _fail(str(exc))
     except OSError as exc:
-        return _fail(f"cannot write {args.output}: {exc.strerror or exc}", 1)
-    return 0
+        raise ConfigError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    return ExitCode.OK
 
 
 def _blocked_hosts(con) -> list[tuple]:

@@ -31,8 +31,8 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
-class OpmlError(Exception):
-    """The OPML file cannot be read, or a feed cannot be written."""
+class OpmlError(ConfigError):
+    """The OPML file cannot be read, or a feed cannot be written (a usage error: exit 2)."""
 
 
 @dataclass(frozen=True)
