@@ -13,13 +13,13 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 
 from tasks import dedup
+from throughput import rss  # the benchmarks' one RSS writer (benchmarks/ is on sys.path)
 from wirecopy.newsroom import Newsroom, Page
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,15 +42,6 @@ def article_html(headline: str, paragraphs: list[str], published: datetime) -> b
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{htmlmod.escape(headline)}'
             f'</title><meta property="article:published_time" content="{published.isoformat()}"></head><body>'
             f'<article><h1>{htmlmod.escape(headline)}</h1>\n{body}</article></body></html>').encode()
-
-
-def rss(items: list[tuple[str, str, datetime]], title: str) -> bytes:
-    entries = "".join(f"<item><title>{htmlmod.escape(t)}</title><link>{htmlmod.escape(u)}</link>"
-                      f"<guid>{htmlmod.escape(u)}</guid><pubDate>{format_datetime(d)}</pubDate></item>"
-                      for t, u, d in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{htmlmod.escape(title)}'
-            f"</title><link>http://127.0.0.1/</link><description>loopback outlet</description>{entries}"
-            "</channel></rss>").encode()
 
 
 @contextmanager
