@@ -37,7 +37,7 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import minhash_lsh, pairs_of  # noqa: E402
-from loopback_ingest import (Story, article_html, outlets_on_loopback, rebuilt_stories, run_ingest,  # noqa: E402
+from loopback_ingest import (Story, article_html, LOOPBACK_SETTINGS, outlets_on_loopback, rebuilt_stories, run_ingest,  # noqa: E402
                              stories_by_key, write_feeds_toml)
 from synth_corpus import Article, build_corpus, scale_corpus  # noqa: E402
 from tasks import dedup  # noqa: E402
@@ -142,7 +142,7 @@ def ingest_end_to_end(articles: list[Article], tmp: Path) -> tuple[Path, dict[st
                      article_html(a.title, a.text.split("\n\n"), a.published_at)) for a in articles]
     db = tmp / "synth.duckdb"
     with outlets_on_loopback(stories) as (feeds, keys):
-        write_feeds_toml(tmp / "feeds.toml", feeds)
+        write_feeds_toml(tmp / "feeds.toml", feeds, LOOPBACK_SETTINGS)
         code, _, output = run_ingest(tmp / "feeds.toml", db, tmp / "prefect-home")
     if code != 0:
         sys.exit(f"wirecopy ingest failed ({code}):\n{output}")

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import minhash_lsh, pairs_of  # noqa: E402
-from loopback_ingest import (Story, article_html, outlets_on_loopback, rebuilt_stories, run_ingest,  # noqa: E402
+from loopback_ingest import (Story, article_html, LOOPBACK_SETTINGS, outlets_on_loopback, rebuilt_stories, run_ingest,  # noqa: E402
                              write_feeds_toml)
 from tasks import dedup  # noqa: E402
 from tasks.store import apply_migrations  # noqa: E402
@@ -110,7 +110,7 @@ def ingest_end_to_end(db: Path, rows: list[dict], tmp: Path) -> tuple[dict[str, 
     stories = [Story(r["id"], r["publisher"], (r["paragraphs"] or [r["id"]])[0][:200], r["time"], page_html(r))
                for r in rows]
     with outlets_on_loopback(stories) as (feeds, keys):
-        write_feeds_toml(tmp / "feeds.toml", feeds)
+        write_feeds_toml(tmp / "feeds.toml", feeds, LOOPBACK_SETTINGS)
         code, seconds, output = run_ingest(tmp / "feeds.toml", db, tmp / "prefect-home")
     if code != 0:
         sys.exit(f"wirecopy ingest failed ({code}):\n{output}")
