@@ -300,7 +300,6 @@ def test_a_page_emptied_by_cleaning_is_still_an_article_flagged_and_reprocessed(
     from flows.backfill import backfill
 
     caption_only = newsroom.add("/news/dolls", Page(article_page("Dolls on sale in Moscow", [
-        "share",
         "FILE PHOTO: Matryoshka dolls depicting the two presidents are seen on sale at a flea market "
         "in Moscow, Russia July 13, 2018. REUTERS/Maxim Shemetov"])))
     story = publish(newsroom, "summit", "summit talks")
