@@ -37,9 +37,18 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import minhash_lsh, pairs_of  # noqa: E402
-from loopback_ingest import (Story, article_html, LOOPBACK_SETTINGS, outlets_on_loopback, rebuilt_stories, run_ingest,  # noqa: E402
-                             stories_by_key, write_feeds_toml)
+from loopback_ingest import (  # noqa: E402
+    LOOPBACK_SETTINGS,
+    Story,
+    article_html,
+    outlets_on_loopback,
+    rebuilt_stories,
+    run_ingest,
+    stories_by_key,
+    write_feeds_toml,
+)
 from synth_corpus import Article, build_corpus, scale_corpus  # noqa: E402
+
 from tasks import dedup  # noqa: E402
 from tasks.store import apply_migrations  # noqa: E402
 from tasks.wire import detect_wire  # noqa: E402

@@ -38,7 +38,8 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.throughput import rss, run_ingest  # noqa: E402
-from tasks.extract import ExtractionError, extract_article  # noqa: E402
+from tasks.core.errors import ExtractionError
+from tasks.extract import extract_article  # noqa: E402
 from wirecopy.newsroom import Newsroom, Page  # noqa: E402
 
 _TOKEN = re.compile(r"\w+")

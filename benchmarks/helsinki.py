@@ -33,8 +33,16 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import minhash_lsh, pairs_of  # noqa: E402
-from loopback_ingest import (Story, article_html, LOOPBACK_SETTINGS, outlets_on_loopback, rebuilt_stories, run_ingest,  # noqa: E402
-                             write_feeds_toml)
+from loopback_ingest import (  # noqa: E402
+    LOOPBACK_SETTINGS,
+    Story,
+    article_html,
+    outlets_on_loopback,
+    rebuilt_stories,
+    run_ingest,
+    write_feeds_toml,
+)
+
 from tasks import dedup  # noqa: E402
 from tasks.store import apply_migrations  # noqa: E402
 from tasks.wire import detect_wire  # noqa: E402

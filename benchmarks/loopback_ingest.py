@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+from throughput import rss  # the benchmarks' one RSS writer (benchmarks/ is on sys.path)
 
 from tasks import dedup
-from throughput import rss  # the benchmarks' one RSS writer (benchmarks/ is on sys.path)
 from wirecopy.newsroom import Newsroom, Page
 
 REPO = Path(__file__).resolve().parent.parent

@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 from feedkit import Item, article_page, rss2, story_paragraphs, write_feeds  # noqa: E402
+
 from wirecopy.newsroom import Newsroom, Page  # noqa: E402
 
 PREFECT_DEFAULT_BOUND = 20

@@ -23,10 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import duckdb  # noqa: E402
 
-from tasks import lake, staging, store  # noqa: E402
-from wirecopy.settings import Settings  # noqa: E402
+from tasks import db, dedup, lake, staging, store  # noqa: E402
+from tasks.core.settings import Settings  # noqa: E402
 
 SIZES = (10_000, 100_000)
 MOVED_PER_RUN = 50  # stored articles whose story changes in a run
@@ -64,7 +63,7 @@ def settings_for(root: Path) -> Settings:
 
 def build(root: Path, n: int) -> Settings:
     settings = settings_for(root)
-    with store.writer(settings.db_path, wait_seconds=60) as con:
+    with db.writer(settings.db_path, wait_seconds=60) as con:
         for statement in filter(str.strip, FILL.split(";")):
             con.execute(statement, {"n": n} if "$n" in statement else None)
         lake.publish(con, settings, lake.Publisher("benchmark"))  # the first publish copies the store whole
@@ -96,11 +95,12 @@ def stage_run(settings: Settings, run: int, new: int) -> None:
 def publish_run(settings: Settings, run: int, new: int, stored: int) -> float:
     """One run's load through the writer's path; returns the publish step's seconds."""
     stage_run(settings, run, new)
-    with store.writer(settings.db_path, wait_seconds=60) as con:  # copies arriving move stored articles
+    with db.writer(settings.db_path, wait_seconds=60) as con:  # copies arriving move stored articles
         for statement in filter(str.strip, MOVE.split(";")):
             con.execute(statement, {k: v for k, v in {"run": run, "n": stored, "moved": MOVED_PER_RUN}.items()
                                     if f"${k}" in statement})
     summary = store.load_staged(settings.db_path, settings.staging_dir, wait_seconds=60,
+                                assign_stories=dedup.assign_merged,
                                 publish=store.PublishTo(settings, lake.Publisher("benchmark", f"run {run}")))
     return summary.publish_seconds
 

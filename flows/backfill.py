@@ -9,12 +9,20 @@ from prefect.artifacts import create_table_artifact
 
 from flows.params import BackfillMode, Day, LastDay, check_outlet
 from flows.runner import task_runner
-from flows.steps import (Progress, collect_sitemap_urls, fetch_and_extract, flush_leftovers, load_staged,
-                         reextract, run_batches)
-from tasks import politeness, reprocess, staging, store
-from tasks.pages import FetchItem
+from flows.steps import (
+    Progress,
+    collect_sitemap_urls,
+    fetch_and_extract,
+    flush_leftovers,
+    load_staged,
+    reextract,
+    run_batches,
+)
+from tasks import db, politeness, reprocess, staging, store
+from tasks.core import records
+from tasks.core.records import FetchItem
+from tasks.core.settings import Settings, load_feeds, load_settings
 from tasks.sitemaps import day_bounds
-from wirecopy.settings import Settings, load_feeds, load_settings
 
 LOAD_EVERY_BATCHES = 10  # a killed backfill keeps all but the last few hundred pages
 
@@ -45,7 +53,7 @@ class BackfillSummary:
 def _stored_page_batches(urls: list[str], settings: Settings) -> Iterator[tuple]:
     """Read stored pages a batch at a time, so a large range never sits in memory whole."""
     for i in range(0, len(urls), settings.batch_size):
-        with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+        with db.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
             rows = store.read_stored_pages(con, urls[i:i + settings.batch_size])
         yield [reprocess.stored_page(r) for r in rows], settings
 
@@ -69,13 +77,13 @@ def backfill(since: Day, until: LastDay, outlet: str | None = None,
     settings = load_settings(feeds_path, db_path)
     check_outlet(outlet, mode, settings)
     summary = BackfillSummary(mode=str(mode), since=since.isoformat(), until=until.isoformat(), outlet=outlet)
-    loads: list[store.LoadSummary] = []
+    loads: list[records.LoadSummary] = []
     if (flushed := flush_leftovers(settings)) is not None:
         loads.append(flushed)
 
     if mode == "reprocess":
         start, end = day_bounds(since, until)
-        with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+        with db.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
             urls = store.read_reprocess_urls(con, start=start, end=end, outlet=outlet)
         summary.candidates = len(urls)
         progress = Progress(len(urls), f"re-extracting {len(urls)} stored pages")
@@ -86,7 +94,7 @@ def backfill(since: Day, until: LastDay, outlet: str | None = None,
     else:
         feeds = [f for f in load_feeds(settings.feeds_path) if outlet is None or f.outlet == outlet]
         items, summary.errors = collect_sitemap_urls(feeds, since, until, settings)
-        with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+        with db.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
             stored = store.read_stored_urls(con, [i.url for i in items])
         todo = [i for i in items if i.url not in stored]
         summary.candidates, summary.already_stored = len(items), len(stored)

@@ -12,7 +12,7 @@ from prefect.artifacts import create_table_artifact
 from flows.runner import task_runner
 from flows.steps import fetch_and_extract, flush_leftovers, load_staged, plan_run, poll_feeds, run_batches
 from tasks import pages, politeness
-from wirecopy.settings import load_feeds, load_settings
+from tasks.core.settings import load_feeds, load_settings
 
 
 @dataclass

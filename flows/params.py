@@ -13,8 +13,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, ValidationInfo
 
-from tasks import store
-from wirecopy.settings import ConfigError, Settings, load_feeds
+from tasks import db, store
+from tasks.core.errors import ConfigError
+from tasks.core.settings import Settings, load_feeds
 
 # YYYY-MM-DD with a day that exists in its month (29 February is left to pydantic's date check).
 ISO_DAY = (r"^\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)"
@@ -69,7 +70,7 @@ def check_outlet(outlet: str | None, mode: BackfillMode, settings: Settings) -> 
         known |= {feed.outlet for feed in load_feeds(settings.feeds_path)}
     where = str(settings.feeds_path)
     if mode == BackfillMode.REPROCESS:
-        with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+        with db.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
             known |= set(store.read_stored_outlets(con))
         where += f" or among the articles in {settings.db_path}"
     if outlet not in known:

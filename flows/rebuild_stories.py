@@ -6,8 +6,9 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.steps import publisher, writer_slot
-from tasks import dedup, lake, store
-from wirecopy.settings import load_settings
+from tasks import db, dedup, lake
+from tasks.core import errors
+from tasks.core.settings import load_settings
 
 
 @task(name="rebuild stories", cache_policy=NO_CACHE)
@@ -15,7 +16,7 @@ def rebuild(db_path: str | None) -> dict[str, int]:
     """Recompute every story, then publish: analysts see the old stories or the new, never a mix."""
     settings = load_settings(None, db_path)
     with writer_slot(settings.db_wait_seconds), \
-            store.writer(settings.db_path, wait_seconds=settings.db_wait_seconds,
+            db.writer(settings.db_path, wait_seconds=settings.db_wait_seconds,
                          memory_limit=settings.db_memory_limit) as con:
         con.execute("BEGIN TRANSACTION")
         dedup.rebuild_stories(con)
@@ -24,8 +25,8 @@ def rebuild(db_path: str | None) -> dict[str, int]:
             "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM stories)").fetchone()
         try:
             published = lake.publish(con, settings, publisher())
-        except lake.LakeError as exc:
-            raise store.DatabaseError(str(exc)) from None
+        except errors.LakeError as exc:
+            raise errors.DatabaseError(str(exc)) from None
     return {"articles": articles, "stories": stories, "published_version": published.version}
 
 

@@ -11,16 +11,18 @@ import httpx
 from prefect import get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.concurrency.sync import concurrency
 from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
+from prefect.concurrency.sync import concurrency
 from prefect.futures import PrefectFuture
 from prefect.settings import PREFECT_API_URL
 from rich.console import Console
-from rich.progress import MofNCompleteColumn, Progress as Bar
+from rich.progress import MofNCompleteColumn
+from rich.progress import Progress as Bar
 from rich.theme import Theme
 
-from tasks import lake, pages, polling, reprocess, sitemaps, staging, store
-from wirecopy.settings import Settings
+from tasks import dedup, lake, pages, polling, reprocess, sitemaps, staging, store
+from tasks.core import errors, records
+from tasks.core.settings import Settings
 
 WRITER_LIMIT = "duckdb-writer"
 
@@ -29,7 +31,7 @@ def _transient(task, task_run, state) -> bool:
     """Retry a step only for what another attempt can fix: the network, a busy database."""
     try:
         state.result()
-    except (OSError, store.DatabaseBusy):
+    except (OSError, errors.DatabaseBusy):
         return True
     except Exception:
         return False
@@ -90,7 +92,7 @@ def writer_slot(wait_seconds: float) -> Iterator[None]:
     deadline = time.monotonic() + wait_seconds
     while (slot := _take_writer_slot()) is None:
         if time.monotonic() >= deadline:
-            raise store.DatabaseBusy(f"another run holds the '{WRITER_LIMIT}' concurrency slot "
+            raise errors.DatabaseBusy(f"another run holds the '{WRITER_LIMIT}' concurrency slot "
                                      f"for more than {wait_seconds:g}s")
         time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
     try:
@@ -107,22 +109,23 @@ def publisher() -> lake.Publisher:
 
 
 @task(name="load staged work", cache_policy=NO_CACHE)
-def load_staged(settings: Settings, wait_seconds: float | None = None, publish: bool = True) -> store.LoadSummary:
+def load_staged(settings: Settings, wait_seconds: float | None = None, publish: bool = True) -> records.LoadSummary:
     """The single writer: merge everything staged, under the Prefect slot and the file lock, then
     publish to the analysts' lake (a flow's last load: analysts see a run whole)."""
     wait = settings.db_wait_seconds if wait_seconds is None else wait_seconds
     target = store.PublishTo(settings, publisher()) if publish else None
     with writer_slot(wait):
         return store.load_staged(settings.db_path, settings.staging_dir, wait_seconds=wait,
+                                 assign_stories=dedup.assign_merged,
                                  memory_limit=settings.db_memory_limit, publish=target)
 
 
-def flush_leftovers(settings: Settings) -> store.LoadSummary | None:
+def flush_leftovers(settings: Settings) -> records.LoadSummary | None:
     """Load what an earlier run staged but could not load; a busy database just leaves it for later.
     Not published yet: the run's own last load publishes it with the run's work."""
     try:
         return load_staged(settings, wait_seconds=2, publish=False)
-    except store.DatabaseBusy as exc:
+    except errors.DatabaseBusy as exc:
         get_run_logger().warning("left staged work for a later run: %s", exc)
         return None
 
@@ -171,18 +174,18 @@ class Progress:
 
 def run_batches(step: Any, args: Iterable[tuple], settings: Settings, *, in_flight: int = 4,
                 load_every: int | None = None, on_batch: Callable[[int], None] | None = None,
-                on_load: Callable[[store.LoadSummary], None] | None = None) -> pages.BatchSummary:
+                on_load: Callable[[records.LoadSummary], None] | None = None) -> records.BatchSummary:
     """Submit batches to the task runner, stage each result as it arrives, load every `load_every`
     batches (so a killed backfill keeps its progress; `on_load` hears of each load); at most
     `in_flight` batches wait at once."""
-    total = pages.BatchSummary()
+    total = records.BatchSummary()
     pending: list[PrefectFuture] = []
     staged_since_load = 0
 
     def collect(futures: list[PrefectFuture]) -> None:
         nonlocal staged_since_load
         for future in futures:
-            result: pages.BatchResult = future.result()
+            result: records.BatchResult = future.result()
             started = time.perf_counter()
             staging.write_batch(settings.staging_dir, result.rows)
             result.rows = {}  # Prefect keeps task results in reference cycles: free the batch now

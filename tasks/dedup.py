@@ -40,7 +40,6 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 from typing import Any, Callable, Iterable
 
@@ -49,6 +48,7 @@ import numpy as np
 import pyarrow as pa
 
 from tasks.clean import is_boilerplate, is_caption, join_broken_paragraphs, split_lines
+from tasks.db import sql
 from tasks.wire import strip_wire_markers
 
 SHINGLE = 4
@@ -810,6 +810,17 @@ def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> No
     ids = sorted(set(article_ids))
     for start in range(0, len(ids), CHUNK):
         _assign_chunk(con, ids[start:start + CHUNK])
+
+
+def assign_merged(con: duckdb.DuckDBPyConnection) -> int:
+    """The load's story hook: stories for the articles its merge marked as new or changed
+    (`articles_needing_story`, made by merge_articles.sql); returns how many."""
+    if not con.execute(sql("articles_were_merged")).fetchone()[0]:
+        return 0
+    ids = [r[0] for r in con.execute(sql("articles_needing_story")).fetchall()]
+    con.execute(sql("forget_articles_needing_story"))
+    assign_stories(con, ids)
+    return len(ids)
 
 
 def rebuild_stories(con: duckdb.DuckDBPyConnection) -> None:

@@ -15,29 +15,32 @@ from urllib.parse import urlsplit
 
 import py3langid
 from htmldate import find_date
-from lxml.etree import XPath, _Element, strip_elements, strip_tags
+from lxml.etree import _Element, strip_elements, strip_tags
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction, load_html
 from trafilatura.core import ESCALATION_MAX_LENGTH, ESCALATION_PAGE_SHARE, _forum_thread_page
 from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.main_extractor import _elem_text, _extract
-from trafilatura.metadata import (META_URL, examine_meta, extract_author, extract_meta_json, extract_sitename,
-                                  extract_title, extract_url)
+from trafilatura.metadata import (
+    META_URL,
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+    extract_url,
+)
 from trafilatura.settings import MIN_DUPLICATE_LENGTH, Document, Extractor, set_date_params
 from trafilatura.utils import SPACING_PROTECTED, decode_file, line_processing, text_chars_test
 from trafilatura.xml import delete_element, xmltotxt
 from trafilatura.xpaths import _COMMENTS_CLASS, _COMMENTS_ID
 
 from tasks.clean import LINK_TEXT_MIN_CHARS, clean_lines, is_link_line, split_lines
-from tasks.records import ExtractedArticle
+from tasks.core.errors import ExtractionError
+from tasks.core.records import ExtractedArticle
 from tasks.wire import detect_wire
 
-
 PROSE_MIN_WORDS = 4  # a shorter line is a label (a menu item, a button), not text
-
-
-class ExtractionError(Exception):
-    """The page holds no article text: not HTML, empty, or nothing trafilatura recognises."""
 
 
 # Page parts that are not the article, whatever the site (tested on class names): embedded social

@@ -2,64 +2,20 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import httpx
 
 from tasks.botwall import CHALLENGE_STATUSES, challenge_vendor
-from tasks.http import FetchFailed, HttpResult, fetch_url, retry_after
+from tasks.core.errors import FetchFailed
+from tasks.core.kinds import SourceKind
+from tasks.core.records import ChildSitemap, FeedState, PollResult
+from tasks.core.settings import Settings
+from tasks.http import HttpResult, fetch_url, retry_after
 from tasks.schedule import PollSchedule, describe_interval, entry_frequency
-from tasks.sources import (ANY_KIND_ACCEPT, ChildSitemap, FeedEntry, PollContext, SourceKind, SourceRead,
-                           detect_kind, source_for)
-from wirecopy.settings import Settings
+from tasks.sources import ANY_KIND_ACCEPT, PollContext, SourceRead, detect_kind, source_for
 
 READ_BODY_FOR = frozenset(range(200, 300)) | CHALLENGE_STATUSES
-
-
-@dataclass(frozen=True)
-class FeedState:
-    """What the database remembers of a feed between polls."""
-
-    configured_url: str
-    url: str
-    outlet: str
-    etag: str | None = None
-    last_modified: str | None = None
-    consecutive_failures: int = 0
-    next_poll_at: datetime | None = None
-    gone: bool = False
-    kind: str | None = None  # as last read, or as forced by `type` in feeds.toml
-    kind_forced: bool = False
-
-
-@dataclass
-class PollResult:
-    configured_url: str
-    feed_url: str  # the URL polled
-    outlet: str
-    polled_at: datetime
-    status: str  # HTTP status code, 'blocked', or an error kind such as 'timeout'
-    ok: bool
-    error: str | None = None
-    moved_to: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    bytes: int = 0
-    duration_ms: int = 0
-    entries: list[FeedEntry] = field(default_factory=list)
-    consecutive_failures: int = 0
-    next_poll_at: datetime | None = None
-    gone: bool = False
-    kind: str | None = None
-    blocked_by: str | None = None  # the anti-bot vendor when status is 'blocked'
-    children: list[ChildSitemap] = field(default_factory=list)  # a sitemap index's children
-    poll_interval_seconds: float | None = None
-    poll_reason: str | None = None
-
-    @property
-    def stored_url(self) -> str:
-        return self.moved_to or self.feed_url
 
 
 def backoff_delay(failures: int, settings: Settings) -> timedelta:

@@ -14,20 +14,13 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from tasks.core.errors import FetchFailed
+from tasks.core.settings import Settings
 from tasks.netguard import GuardedBackend, RefusedAddress, allow_host_of
 from tasks.urls import ALLOWED_SCHEMES
-from wirecopy.settings import Settings
 
 REDIRECT_CODES = {301, 302, 303, 307, 308}
 PERMANENT_REDIRECTS = {301, 308}
-
-
-class FetchFailed(Exception):
-    """A fetch that produced no usable response; `kind` is a short machine-readable label."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 @dataclass

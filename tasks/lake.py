@@ -18,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from tasks import store  # (store imports this module: names used at call time)
-from wirecopy.settings import Settings
+from tasks import db
+from tasks.core.errors import LakeError
+from tasks.core.settings import Settings
 
 LAKE = "lake"  # the writer's name for the lake; readers attach it as `wirecopy`
 READER_ALIAS = "wirecopy"
@@ -57,10 +58,6 @@ class Published:
     articles: int  # article rows copied (new, changed, or moved to another story)
     stories: int
     seconds: float
-
-
-class LakeError(Exception):
-    """The lake cannot be reached or written (catalog server down, disk full, extension missing)."""
 
 
 def load_extensions(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
@@ -139,7 +136,7 @@ def _definitions(con: duckdb.DuckDBPyConnection, database: str) -> tuple[dict[st
 
 def _keyed_sql(name: str, table: str) -> str:
     spec = KEYED[table]
-    return store.sql(name).format(
+    return db.sql(name).format(
         table=table, keys=", ".join(spec.keys), first_key=spec.keys[0],
         staged_keys=", ".join(f"s.{k}" for k in spec.keys),
         match=" AND ".join(f"p.{k} = t.{k}" for k in spec.keys),
@@ -189,9 +186,9 @@ def _publish(con: duckdb.DuckDBPyConnection, publisher: Publisher, started: floa
         work, lake = _columns(con, "wirecopy"), _columns(con, LAKE)
         copy_whole = [t for t in PUBLISHED if lake.get(t) != work[t]]  # first publish, or a migration
     params = {"recovering": recovering}
-    _run(con, store.sql("publish_story_changes"), params)
+    _run(con, db.sql("publish_story_changes"), params)
     if "feeds" not in copy_whole:
-        con.execute(store.sql("publish_feed_changes"))
+        con.execute(db.sql("publish_feed_changes"))
     copied = {"articles": "SELECT count(DISTINCT article_id) FROM publish_pending_articles",
               "stories": "SELECT count(*) FROM publish_stories_new"}
     articles, stories = (con.execute(f"SELECT count(*) FROM {table}" if table in copy_whole else query).fetchone()[0]
@@ -214,7 +211,7 @@ def _publish(con: duckdb.DuckDBPyConnection, publisher: Publisher, started: floa
             con.execute(insert)
     for table in ("stories", "feeds"):
         if table not in copy_whole:
-            con.execute(store.sql(f"publish_{table}"))
+            con.execute(db.sql(f"publish_{table}"))
     con.execute(f"USE {LAKE}")  # view bodies name tables unqualified: bind them to the lake's
     try:
         for wanted, present in zip(work_defs, lake_defs):
@@ -223,7 +220,7 @@ def _publish(con: duckdb.DuckDBPyConnection, publisher: Publisher, started: floa
                     con.execute(statement)
     finally:
         con.execute("USE wirecopy")
-    con.execute(store.sql("published_versions"))
+    con.execute(db.sql("published_versions"))
     con.execute(f"CALL {LAKE}.set_commit_message('wirecopy', $message, extra_info => $info)",
                 {"message": f"{publisher.flow} {publisher.flow_run_id or ''}".strip(),
                  "info": json.dumps({"flow": publisher.flow, "flow_run_id": publisher.flow_run_id})})
@@ -234,8 +231,8 @@ def _publish(con: duckdb.DuckDBPyConnection, publisher: Publisher, started: floa
                  "articles": articles, "stories": stories})
 
     con.execute("BEGIN TRANSACTION")
-    _run(con, store.sql("publish_synced"), {"version": _latest_version(con), "schema": schema})
+    _run(con, db.sql("publish_synced"), {"version": _latest_version(con), "schema": schema})
     if {"articles", "stories"} & set(copy_whole):
-        con.execute(store.sql("publish_shadows_reset"))
+        con.execute(db.sql("publish_shadows_reset"))
     con.execute("COMMIT")
     return Published(version=version, articles=articles, stories=stories, seconds=time.perf_counter() - started)

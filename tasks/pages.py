@@ -14,16 +14,17 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from tasks.botwall import CHALLENGE_STATUSES, challenge_vendor
-from tasks.http import FetchFailed, fetch_url, make_client, retry_after
+from tasks.core.errors import ExtractTimeout, FetchFailed
+from tasks.core.records import BatchResult, BatchSummary, FetchItem
+from tasks.core.settings import Settings
+from tasks.http import fetch_url, make_client, retry_after
 from tasks.politeness import Politeness, RobotsRecord, Verdict
 from tasks.urls import article_id_for
-from wirecopy.settings import Settings
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 PERMANENT_KINDS = {"refused", "bad_scheme", "bad_url", "too_large", "not_html", "extract",
@@ -34,48 +35,11 @@ READ_BODY_FOR = frozenset({200}) | CHALLENGE_STATUSES  # a challenge page is rec
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class FetchItem:
-    """One article page to fetch, with what its feed said about it."""
-
-    url: str
-    feed_url: str
-    outlet: str
-    feed_title: str | None = None
-    feed_published_at: datetime | None = None
-    attempts: int = 0  # earlier failed attempts
-    robots_fingerprint: str | None = None  # of the robots.txt that disallowed it, if one did
-
-
-@dataclass
-class BatchSummary:
-    pages_fetched: int = 0
-    articles: int = 0
-    pages_failed: int = 0
-    pages_deferred: int = 0  # not attempted: the host asked us to wait (Retry-After, a wall, pacing)
-    pages_disallowed: int = 0  # not fetched: robots.txt disallows them
-    errors: dict[str, int] = field(default_factory=dict)
-    fetch_seconds: float = 0.0  # summed over pages (they overlap): time waiting for responses
-    extract_seconds: float = 0.0  # summed over pages: compression and extraction in the workers
-    stage_seconds: float = 0.0  # writing the batch to the staging area (set by the flow)
-
-    def add(self, other: "BatchSummary") -> None:
-        self.pages_fetched += other.pages_fetched
-        self.articles += other.articles
-        self.pages_failed += other.pages_failed
-        self.pages_deferred += other.pages_deferred
-        self.pages_disallowed += other.pages_disallowed
-        self.fetch_seconds += other.fetch_seconds
-        self.extract_seconds += other.extract_seconds
-        self.stage_seconds += other.stage_seconds
-        for kind, n in other.errors.items():
-            self.errors[kind] = self.errors.get(kind, 0) + n
-
-
 def article_or_reason(body: bytes, url: str, feed_title: str | None,
                       feed_published_at: datetime | None) -> tuple[dict | None, str | None]:
     """The extracted article as a dict, or None and why: a hostile page must not fail its batch."""
-    from tasks.extract import ExtractionError, extract_article
+    from tasks.core.errors import ExtractionError
+    from tasks.extract import extract_article
 
     try:
         article = extract_article(body, url, feed_title=feed_title, feed_published_at=feed_published_at)
@@ -211,10 +175,6 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         process.kill()
     _reset_pool(pool)
-
-
-class ExtractTimeout(Exception):
-    """A page's extraction ran past settings.extract_timeout; its worker was stopped."""
 
 
 async def extract_in_pool(worker: Callable[..., T], args: tuple, settings: Settings) -> T:
@@ -468,15 +428,6 @@ async def _fetch_with_retry(client, item: FetchItem, settings: Settings):
                 return response
         await asyncio.sleep(0.5)
     raise AssertionError("unreachable")
-
-
-@dataclass
-class BatchResult:
-    """Rows for the staging area and counts; returned to the flow, which stages them, so the task
-    body can run on a remote worker (Dask) while files and the database stay on the flow's side."""
-
-    rows: dict[str, list[dict]]
-    summary: BatchSummary
 
 
 def fetch_and_extract(items: list[FetchItem], settings: Settings,

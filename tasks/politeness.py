@@ -22,10 +22,12 @@ from urllib.parse import urlsplit
 import httpx
 from protego import Protego
 
-from tasks.http import FetchFailed, fetch_url
+from tasks import db
+from tasks.core.errors import FetchFailed
+from tasks.http import fetch_url
 
 if TYPE_CHECKING:
-    from wirecopy.settings import Settings
+    from tasks.core.settings import Settings
 
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 MAX_PACING_WAIT = 120.0  # seconds: a page that would wait longer for its host is left for a later run
@@ -228,7 +230,7 @@ def known_robots(settings: Settings, urls: list[str]) -> dict[str, RobotsRecord]
     if not settings.respect_robots or not urls:
         return {}
     origins = sorted({origin_of(u) for u in urls})
-    with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+    with db.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
         rows = store.read_known_robots(con, origins)
     return {r[0]: RobotsRecord(origin=r[0], fetched_at=r[1], expires_at=r[2], status=r[3], fingerprint=r[4],
                                body=r[5]) for r in rows}

@@ -6,14 +6,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from tasks import staging, store
-from tasks.feeds import FeedState, PollResult, poll_feed
-from tasks.schedule import WINDOW
+from tasks import db, staging, store
+from tasks.core import records
+from tasks.core.records import FeedConfig, FeedState, FetchItem, PollResult
+from tasks.core.settings import Settings
+from tasks.feeds import poll_feed
 from tasks.http import make_client
-from tasks.pages import FetchItem
-from tasks.records import FeedConfig
-from wirecopy.settings import Settings
-
+from tasks.schedule import WINDOW
 
 # Runs start on their schedule and poll a moment later: a healthy feed due within this much of the
 # run's start is polled now, not a whole schedule interval later. Backoff and Retry-After are kept exactly.
@@ -44,7 +43,7 @@ def plan_run(feeds: list[FeedConfig], settings: Settings, *, force: bool = False
              now: datetime | None = None) -> RunPlan:
     """Read feed state and due page retries; feeds in backoff, or gone (410), wait."""
     now = now or datetime.now(timezone.utc)
-    with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+    with db.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
         states = store.read_feed_states(con)
         retries = [FetchItem(url=r[0], feed_url=r[1], outlet=r[2], feed_title=r[3],
                              feed_published_at=r[4], attempts=r[5], robots_fingerprint=r[6])
@@ -68,7 +67,7 @@ def plan_run(feeds: list[FeedConfig], settings: Settings, *, force: bool = False
     return plan
 
 
-async def _poll_all(states: list[FeedState], settings: Settings, known: store.PollHistory) -> list[PollResult]:
+async def _poll_all(states: list[FeedState], settings: Settings, known: records.PollHistory) -> list[PollResult]:
     limit = asyncio.Semaphore(settings.feed_concurrency)
 
     async def one(state: FeedState, client) -> PollResult:
@@ -83,11 +82,11 @@ async def _poll_all(states: list[FeedState], settings: Settings, known: store.Po
 def poll_feeds(states: list[FeedState], settings: Settings) -> PollSummary:
     """Poll every due feed, find the entries wirecopy has not seen, and stage it all."""
     started = time.perf_counter()
-    with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+    with db.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
         history = store.read_poll_history(con, [s.url for s in states], since=datetime.now(timezone.utc) - WINDOW)
     results = asyncio.run(_poll_all(states, settings, history)) if states else []
     candidates = list(dict.fromkeys(e.url for r in results for e in r.entries if e.url))
-    with store.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
+    with db.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
         known = store.read_known_urls(con, candidates)
     summary = PollSummary()
     rows: dict[str, list[dict]] = {t: [] for t in ("feed_state", "feed_polls", "feed_entries",

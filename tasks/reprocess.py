@@ -7,9 +7,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 
-from tasks.pages import (BatchResult, BatchSummary, ExtractTimeout, FetchItem, article_or_reason, article_row,
-                         extract_in_pool)
-from wirecopy.settings import Settings
+from tasks.core.errors import ExtractTimeout
+from tasks.core.records import BatchResult, BatchSummary, FetchItem
+from tasks.core.settings import Settings
+from tasks.pages import article_or_reason, article_row, extract_in_pool
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from protego import Protego
 
-from tasks.http import FetchFailed, BoundedDecoder, fetch_url, make_client
-from tasks.pages import FetchItem
-from tasks.records import FeedConfig
+from tasks.core.errors import FetchFailed
+from tasks.core.records import FeedConfig, FetchItem
+from tasks.core.settings import Settings
+from tasks.http import BoundedDecoder, fetch_url, make_client
 from tasks.urls import BadURL, canonicalize_url
-from wirecopy.settings import Settings
 
 MAX_SITEMAPS_PER_OUTLET = 500
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True,

@@ -14,6 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tasks.core.errors import DatabaseError
+
 TS = pa.timestamp("us", tz="UTC")
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -94,8 +96,6 @@ def write_batch(staging_dir: Path, rows: dict[str, list[dict]]) -> Path | None:
         _fsync_dir(staging_dir)
     except OSError as exc:  # disk full, read-only filesystem, permissions: the run cannot go on
         shutil.rmtree(tmp, ignore_errors=True)
-        from tasks.store import DatabaseError  # (store imports this module)
-
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise DatabaseError(f"cannot write the staging area {staging_dir} beside the database: {reason}") from None
     return final

@@ -93,7 +93,7 @@ def test_ingest_into_a_database_it_cannot_open_fails_with_a_reason(tmp_path):
 
 
 def _stored_articles_db(path: Path, outlets: list[str]) -> Path:
-    from tasks.store import apply_migrations
+    from tasks.db import apply_migrations
 
     con = duckdb.connect(str(path))
     apply_migrations(con)
@@ -126,7 +126,7 @@ def test_a_backfill_the_user_got_wrong_is_refused_in_one_line_before_prefect_sta
 def test_a_reprocess_of_an_outlet_known_only_from_stored_articles_is_accepted(tmp_path):
     """The outlet check refuses unknown names, not outlets whose feed has left the file."""
     from flows.params import BackfillMode, check_outlet
-    from wirecopy.settings import load_settings
+    from tasks.core.settings import load_settings
 
     db = _stored_articles_db(tmp_path / "w.duckdb", ["Courier"])
     settings = load_settings(tmp_path / "no-feeds.toml", db)
@@ -218,7 +218,7 @@ def test_a_busy_database_is_one_line_without_prefects_tracebacks(newsroom, tmp_p
 
 def test_status_prints_a_header_and_one_line_per_feed(tmp_path):
     db = tmp_path / "w.duckdb"
-    from tasks.store import apply_migrations
+    from tasks.db import apply_migrations
 
     con = duckdb.connect(str(db))
     apply_migrations(con)

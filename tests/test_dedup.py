@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from tasks import dedup
-from tasks.store import apply_migrations
+from tasks.db import apply_migrations
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=timezone.utc)
 

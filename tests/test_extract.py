@@ -10,7 +10,8 @@ import pytest
 
 from lxml.html import fromstring
 
-from tasks.extract import ExtractionError, _read_json_ld, extract_article
+from tasks.core.errors import ExtractionError
+from tasks.extract import _read_json_ld, extract_article
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 ST_URL = "https://www.straitstimes.com/asia/east-asia/south-korea-us-to-start-talks-on-sharing-cost-of-american-troops"

@@ -8,9 +8,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tasks.http import FetchFailed, fetch_url, make_client, retry_after
+from tasks.core.errors import FetchFailed
+from tasks.http import fetch_url, make_client, retry_after
 from wirecopy.newsroom import Page
-from wirecopy.settings import Settings
+from tasks.core.settings import Settings
 
 
 def fetch(url: str, settings: Settings, max_bytes: int):

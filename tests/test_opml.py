@@ -7,7 +7,7 @@ from pathlib import Path
 from lxml import etree
 
 from wirecopy import cli
-from wirecopy.settings import load_feeds
+from tasks.core.settings import load_feeds
 
 READER_EXPORT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import importlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -119,7 +118,7 @@ def test_an_interrupted_sitemap_backfill_finishes_on_the_next_run_without_duplic
     from flows.backfill import backfill
 
     urls = _sitemap_newsroom(newsroom)
-    broken = newsroom.routes[f"/news/in-2"]
+    broken = newsroom.routes["/news/in-2"]
     newsroom.add("/news/in-2", Page(b"down", "text/plain", status=503))
     feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))])
     db = tmp_path / "w.duckdb"
@@ -212,7 +211,7 @@ def test_a_writer_waiting_on_the_prefect_slot_gives_up_as_busy_and_leaks_no_slot
     import threading
 
     from flows.steps import writer_slot
-    from tasks.store import DatabaseBusy
+    from tasks.core.errors import DatabaseBusy
 
     held, release = threading.Event(), threading.Event()
 
@@ -261,7 +260,7 @@ def test_a_connection_held_on_the_writers_own_file_delays_the_load_but_loses_not
     assert any((tmp_path / "w.duckdb.staging").iterdir()), "what was fetched waits in staging"
 
     analyst.communicate("done\n", timeout=30)
-    newsroom.routes.pop(f"/news/later0")  # the page is gone now: only the staged copy can bring it in
+    newsroom.routes.pop("/news/later0")  # the page is gone now: only the staged copy can bring it in
     again = _cli("ingest", "--feeds", str(feeds), "--db", str(db))
     assert again.wait(240) == 0
     assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(first + later)

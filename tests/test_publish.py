@@ -15,6 +15,7 @@ import pytest
 
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
 from wirecopy.newsroom import Page
+from tasks.core import errors
 
 TESTS = Path(__file__).resolve().parent
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -108,7 +109,7 @@ def _sitemap(newsroom, slugs: list[str]) -> None:
 
 def test_three_readers_held_open_see_every_run_whole_and_no_run_waits(newsroom, tmp_path):
     from tasks import lake
-    from wirecopy.settings import load_settings
+    from tasks.core.settings import load_settings
 
     db = tmp_path / "data" / "wirecopy.duckdb"
     feeds = write_feeds(tmp_path / "feeds.toml", [("Coastal", newsroom.url("/coastal.xml")),
@@ -174,7 +175,7 @@ def test_a_run_cut_short_after_loading_publishes_with_the_next_run(newsroom, tmp
     """Loaded but not published (the lake unreachable): the run fails in one line, the next run
     publishes both runs' articles, none twice."""
     from flows.ingest import ingest
-    from tasks import lake, store
+    from tasks import lake
     from wirecopy import connect
 
     db = tmp_path / "w.duckdb"
@@ -190,7 +191,7 @@ def test_a_run_cut_short_after_loading_publishes_with_the_next_run(newsroom, tmp
         raise duckdb.IOException("the machine went down")
 
     monkeypatch.setattr(lake, "_publish", cut_after_commit)
-    with pytest.raises(store.DatabaseError, match="the next run publishes them"):
+    with pytest.raises(errors.DatabaseError, match="the next run publishes them"):
         ingest(feeds_path=str(feeds), db_path=str(db))
     monkeypatch.setattr(lake, "_publish", real)
     _outlet(newsroom, "coastal", {"c3": "storm surge", "c4": "bridge repairs"})

@@ -59,7 +59,7 @@ def test_ingest_into_a_postgresql_catalogued_lake_is_read_from_another_process(n
     from prefect.settings import PREFECT_API_URL
 
     from tasks import lake
-    from wirecopy.settings import load_settings
+    from tasks.core.settings import load_settings
 
     shared = tmp_path / "shared-lake"  # a folder every machine mounts, or an object-store URL
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(),

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from tasks.urls import BadURL, article_id_for, canonicalize_url
-from wirecopy.settings import ConfigError, load_feeds, load_settings
+from tasks.core.errors import ConfigError
+from tasks.core.settings import load_feeds, load_settings
 
 
 def test_canonical_urls_drop_fragments_and_tracking_parameters():
@@ -72,7 +73,7 @@ def test_the_lake_sits_beside_the_database_unless_a_catalog_is_set(tmp_path, mon
 def test_the_default_feeds_poll_the_wires_own_sitemaps_which_story_pickup_counts_as_the_agencies_pages():
     import duckdb
 
-    from tasks.store import apply_migrations
+    from tasks.db import apply_migrations
 
     feeds = load_feeds(Path(__file__).resolve().parent.parent / "feeds.toml")
     wires = {f.extra["wire"]: f for f in feeds if "wire" in f.extra}

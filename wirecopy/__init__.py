@@ -21,7 +21,7 @@ def connect(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     from tasks import lake
-    from wirecopy.settings import load_settings
+    from tasks.core.settings import load_settings
 
     settings = load_settings(None, db_path)
     if not lake.lake_exists(settings):

@@ -16,8 +16,10 @@ from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
 
+from tasks import db
+from tasks.core.errors import ConfigError
+from tasks.core.settings import Settings, load_feeds, load_settings
 from wirecopy.prefect_api import PrefectUnavailable, apply_startup_timeout, ensure_api
-from wirecopy.settings import ConfigError, Settings, load_feeds, load_settings
 
 
 class ExitCode(IntEnum):
@@ -82,7 +84,7 @@ def _prefect_run(settings: Settings) -> Iterator[None]:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from tasks.store import check_openable
+    from tasks.db import check_openable
 
     settings = load_settings(args.feeds, args.db)
     load_feeds(settings.feeds_path)
@@ -115,7 +117,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings(args.feeds, args.db, read_feeds_file=False)
     if not settings.db_path.exists():
         raise ConfigError(f"no such database: {settings.db_path}")
-    with store.reader(settings.db_path, wait_seconds=10) as con:
+    with db.reader(settings.db_path, wait_seconds=10) as con:
         rows = store.read_feed_status(con)
         blocked = _blocked_hosts(con)
     if not rows:
@@ -182,14 +184,13 @@ def _print_blocked_hosts(rows: list[tuple]) -> None:
 
 
 def cmd_enable_feed(args: argparse.Namespace) -> int:
-    from tasks import store
 
     settings = load_settings(None, args.db, read_feeds_file=False)
     if not settings.db_path.exists():
         raise ConfigError(f"no such database: {settings.db_path}")
-    with store.writer(settings.db_path, wait_seconds=settings.db_wait_seconds,
+    with db.writer(settings.db_path, wait_seconds=settings.db_wait_seconds,
                       memory_limit=settings.db_memory_limit) as con:
-        changed = con.execute(store.sql("enable_feed"), {"url": args.url}).fetchall()
+        changed = con.execute(db.sql("enable_feed"), {"url": args.url}).fetchall()
     if not changed:
         raise ConfigError(f"no feed with URL {args.url} in {settings.db_path}")
     print(f"re-enabled {changed[0][0]}: polled on the next run")
@@ -209,7 +210,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from flows.params import BackfillMode, BackfillRange, check_outlet, one_line
-    from tasks.store import check_openable
+    from tasks.db import check_openable
 
     try:
         BackfillRange(since=args.since, until=args.until)
@@ -233,7 +234,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild_stories(args: argparse.Namespace) -> int:
-    from tasks.store import check_openable
+    from tasks.db import check_openable
 
     settings = load_settings(None, args.db, read_feeds_file=False)
     if not settings.db_path.exists():
@@ -339,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         import httpx
 
-        from tasks.store import DatabaseBusy, DatabaseError
+        from tasks.core.errors import DatabaseBusy, DatabaseError
 
         if isinstance(exc, (DatabaseBusy, DatabaseError)):
             return _fail(exc, ExitCode.DATABASE)

@@ -125,8 +125,8 @@ def run_demo(db_path: Path | None = None) -> int:
     print(f"{'outlet':<18} {'wire':<8} {'story':<12} {'chars':>6}  title")
     for outlet, wire, story, title, chars in rows:
         print(f"{outlet:<18} {wire:<8} {story[:10]:<12} {chars:>6}  {title}")
+    from tasks.core.settings import load_settings
     from tasks.lake import reader_attach
-    from wirecopy.settings import load_settings
 
     attach = reader_attach(load_settings(None, db, read_feeds_file=False))
     print(f"\nquery it: duckdb -c \"{attach}; USE wirecopy; SELECT outlet, title, wire_service FROM articles\"")

@@ -20,8 +20,9 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from tasks.core.errors import ConfigError
+from tasks.core.settings import load_feeds
 from tasks.urls import BadURL, canonicalize_url
-from wirecopy.settings import ConfigError, load_feeds
 
 NAMESPACE = "urn:wirecopy:feeds"
 _ATTR = "{%s}" % NAMESPACE

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from tasks.core.settings import Settings
 from wirecopy.prefect_api import PrefectUnavailable, check_reachable
-from wirecopy.settings import Settings
 
 DEPLOYMENT_NAME = "serve"
 INGEST_EVERY_SECONDS = 300

@@ -12,31 +12,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import ClassVar
 
+from tasks.core.kinds import SourceKind
+from tasks.core.records import ChildSitemap, FeedEntry
 from tasks.http import HttpResult
 from tasks.urls import BadURL, canonicalize_url
 
 FUTURE_TOLERANCE = timedelta(days=1)
-
-
-class SourceKind(StrEnum):
-    RSS = "rss"  # RSS 0.9x/1.0 (RDF)/2.0 and Atom, read by feedparser
-    JSON = "json"  # JSON Feed 1.0 and 1.1
-    SITEMAP = "sitemap"  # sitemaps, Google News sitemaps and sitemap indexes
-
-
-@dataclass(frozen=True)
-class FeedEntry:
-    feed_url: str
-    outlet: str
-    entry_id: str
-    url: str | None  # canonical link; None when the entry had no usable link
-    title: str | None
-    author: str | None
-    published_at: datetime | None
-    link_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,20 +31,6 @@ class RawEntry:
     title: str | None = None
     author: str | None = None
     published_at: datetime | None = None
-
-
-@dataclass
-class ChildSitemap:
-    """One child of a sitemap index, and what it answered when last read."""
-
-    sitemap_url: str
-    listed_at: datetime
-    index_lastmod: datetime | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    read_lastmod: datetime | None = None
-    last_polled_at: datetime | None = None
-    last_status: str | None = None
 
 
 Fetch = Callable[[str, dict[str, str]], Awaitable[HttpResult]]

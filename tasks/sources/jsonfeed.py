@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from tasks.sources import (FeedEntry, PollContext, RawEntry, Source, SourceKind, SourceRead, collect_entries,
-                           join_problems)
+from tasks.core.kinds import SourceKind
+from tasks.core.records import FeedEntry
+from tasks.sources import PollContext, RawEntry, Source, SourceRead, collect_entries, join_problems
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
 

@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 
 import feedparser
 
-from tasks.sources import (FeedEntry, PollContext, RawEntry, Source, SourceKind, SourceRead, collect_entries,
-                           join_problems)
+from tasks.core.kinds import SourceKind
+from tasks.core.records import FeedEntry
+from tasks.sources import PollContext, RawEntry, Source, SourceRead, collect_entries, join_problems
 
 
 def _entry_datetime(entry: dict) -> datetime | None:

@@ -12,10 +12,11 @@ from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urljoin
 
-from tasks.http import FetchFailed
+from tasks.core.errors import FetchFailed
+from tasks.core.kinds import SourceKind
+from tasks.core.records import ChildSitemap
 from tasks.sitemaps import SitemapEntry, parse_sitemap
-from tasks.sources import (ChildSitemap, PollContext, RawEntry, Source, SourceKind, SourceRead, collect_entries,
-                           join_problems)
+from tasks.sources import PollContext, RawEntry, Source, SourceRead, collect_entries, join_problems
 
 MAX_CHILDREN_PER_POLL = 50  # an index of years of archives is read by backfill, not by every poll
 CHILD_CONCURRENCY = 4

@@ -12,7 +12,8 @@ import tracemalloc
 import pytest
 
 from hostile_kit import MiB, gzip_bomb_layers
-from tasks.http import BoundedDecoder, FetchFailed
+from tasks.http import BoundedDecoder
+from tasks.core.errors import FetchFailed
 from tasks.netguard import GuardedBackend, RefusedAddress, check_addresses, is_public_address
 
 

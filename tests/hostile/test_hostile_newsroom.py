@@ -19,7 +19,7 @@ import pytest
 
 import loopback_guard
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
-from hostile_kit import (GiB, MiB, PDF, PNG, Listener, Meter, blocking, close_mid_body, deep_page,
+from hostile_kit import (GiB, MiB, PDF, PNG, Listener, Meter, close_mid_body, deep_page,
                          delayed, encoded, gzip_bomb_layers, hard_deadline, max_rss_self,
                          one_paragraph_page, run_ingest, streaming, trickle)
 from tasks.urls import canonicalize_url

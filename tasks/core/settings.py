@@ -8,16 +8,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tasks.records import FeedConfig
+from tasks.core.errors import ConfigError
+from tasks.core.kinds import SourceKind
+from tasks.core.records import FeedConfig
 
 MiB = 1024 * 1024
 
 
 _DUCKDB_SIZE = re.compile(r"\d+(?:\.\d+)?\s*(?:[KMGT]i?B|B)", re.IGNORECASE)
-
-
-class ConfigError(Exception):
-    """The run cannot proceed: the feeds file or a setting is unusable."""
 
 
 @dataclass(frozen=True)
@@ -174,8 +172,6 @@ def load_feeds(path: Path) -> list[FeedConfig]:
     entries = data.get("feeds")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{path}: no [[feeds]] entries")
-    from tasks.sources import SourceKind  # (tasks imports this module)
-
     kinds = [k.value for k in SourceKind]
     feeds: list[FeedConfig] = []
     seen: set[str] = set()

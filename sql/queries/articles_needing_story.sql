@@ -1,0 +1,1 @@
+SELECT article_id FROM articles_needing_story;
