@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections import defaultdict
 from itertools import combinations
-from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tasks.dedup import connected_components  # noqa: E402
+from tasks.dedup import connected_components
 
 
 def pairs_of(clusters: dict[str, str]) -> set[tuple[str, str]]:

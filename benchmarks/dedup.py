@@ -1,6 +1,6 @@
 """Story dedup on the synthetic syndication corpus, and the incremental cost of assign_stories.
 
-    .venv/bin/python benchmarks/dedup.py ../shared/corpus/fundus-en-dev [--direct] [--skip-cost] [--sizes 10000 100000]
+    .venv/bin/python -m benchmarks.dedup ../shared/corpus/fundus-en-dev [--direct] [--skip-cost] [--sizes 10000 100000]
 
 Quality, measured as a user gets it: each synthetic corpus of benchmarks/synth_corpus.py is served
 as pages on 127.0.0.1 (one site and RSS feed per outlet; headline in `<h1>`, body paragraphs in
@@ -34,10 +34,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baselines import minhash_lsh, pairs_of  # noqa: E402
-from loopback_ingest import (  # noqa: E402
+from benchmarks.baselines import minhash_lsh, pairs_of
+from benchmarks.loopback_ingest import (
     LOOPBACK_SETTINGS,
     Story,
     article_html,
@@ -47,11 +45,10 @@ from loopback_ingest import (  # noqa: E402
     stories_by_key,
     write_feeds_toml,
 )
-from synth_corpus import Article, build_corpus, scale_corpus  # noqa: E402
-
-from tasks import dedup  # noqa: E402
-from tasks.store import apply_migrations  # noqa: E402
-from tasks.wire import detect_wire  # noqa: E402
+from benchmarks.synth_corpus import Article, build_corpus, scale_corpus
+from tasks import dedup
+from tasks.db import apply_migrations
+from tasks.wire import detect_wire
 
 COPY_KINDS = ("wire", "full", "trimmed", "teaser", "earlier", "later")
 NEGATIVE_KINDS = ("followup", "same-event", "own")

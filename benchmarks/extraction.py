@@ -1,6 +1,6 @@
 """Score wirecopy's extraction against hand-checked article bodies, beside plain trafilatura.
 
-Usage: python benchmarks/extraction.py CORPUS [CORPUS ...] [--direct] [--rounds 3] [--pages]
+Usage: python -m benchmarks.extraction CORPUS [CORPUS ...] [--direct] [--rounds 3] [--pages]
        (e.g. ../shared/corpus/fundus-en-dev ../shared/corpus/fundus-world-dev)
 
 Each CORPUS holds truth.jsonl and the gzipped pages it names. The figure comes from the user's
@@ -24,7 +24,6 @@ import gzip
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -36,11 +35,10 @@ from statistics import mean, median
 import duckdb
 import trafilatura
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.throughput import rss, run_ingest  # noqa: E402
+from benchmarks.throughput import rss, run_ingest
 from tasks.core.errors import ExtractionError
-from tasks.extract import extract_article  # noqa: E402
-from wirecopy.newsroom import Newsroom, Page  # noqa: E402
+from tasks.extract import extract_article
+from wirecopy.newsroom import Newsroom, Page
 
 _TOKEN = re.compile(r"\w+")
 _REGRESSION = 0.05  # F1 below plain trafilatura by more than this counts as a regression

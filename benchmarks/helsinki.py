@@ -1,6 +1,6 @@
 """Story dedup and wire attribution on real syndication: the hand-labelled Helsinki corpus.
 
-    .venv/bin/python benchmarks/helsinki.py ../shared/corpus/helsinki-dev [--direct]
+    .venv/bin/python -m benchmarks.helsinki ../shared/corpus/helsinki-dev [--direct]
 
 By default this measures what a user gets: every article is served as an HTML page on a loopback
 site of its outlet (one site and one RSS feed per outlet, on 127.0.0.1; the scraped paragraphs
@@ -31,9 +31,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baselines import minhash_lsh, pairs_of  # noqa: E402
-from loopback_ingest import (  # noqa: E402
+from benchmarks.baselines import minhash_lsh, pairs_of
+from benchmarks.loopback_ingest import (
     LOOPBACK_SETTINGS,
     Story,
     article_html,
@@ -42,10 +41,9 @@ from loopback_ingest import (  # noqa: E402
     run_ingest,
     write_feeds_toml,
 )
-
-from tasks import dedup  # noqa: E402
-from tasks.store import apply_migrations  # noqa: E402
-from tasks.wire import detect_wire  # noqa: E402
+from tasks import dedup
+from tasks.db import apply_migrations
+from tasks.wire import detect_wire
 
 NAIVE_MARKERS = {  # the dateline / byline strings a first attempt greps for
     "AP": re.compile(r"\(AP\)|\bBy (?:The )?Associated Press\b"),

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
-from throughput import rss  # the benchmarks' one RSS writer (benchmarks/ is on sys.path)
 
+from benchmarks.throughput import rss  # the benchmarks' one RSS writer
 from tasks import dedup
 from wirecopy.newsroom import Newsroom, Page
 

@@ -8,7 +8,7 @@ polls only the due feeds (tasks/polling.py's plan, with its slack); the baseline
 every 15 minutes. A poll is one request (a 304 costs as much as a 200); an article counts once,
 when the first poll lists it. Also printed: the delay from publication to discovery.
 
-    .venv/bin/python benchmarks/polling.py [--seed 1]
+    .venv/bin/python -m benchmarks.polling [--seed 1]
 """
 from __future__ import annotations
 
@@ -18,12 +18,9 @@ import random
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tasks.polling import DUE_SLACK  # noqa: E402
-from tasks.schedule import WINDOW, entry_frequency  # noqa: E402
+from tasks.polling import DUE_SLACK
+from tasks.schedule import WINDOW, entry_frequency
 
 START = datetime(2026, 11, 2, tzinfo=timezone.utc)  # a Monday: the measured week starts here
 SHORTEST, LONGEST = timedelta(minutes=5), timedelta(hours=24)

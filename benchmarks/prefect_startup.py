@@ -1,7 +1,7 @@
 """First runs on a busy machine: `wirecopy ingest`, each with a fresh Prefect home (Prefect creates
 its database as its temporary server starts), while two CPU-bound processes take the cores.
 
-    .venv/bin/python benchmarks/prefect_startup.py [--runs 20] [--baseline-runs 10]
+    .venv/bin/python -m benchmarks.prefect_startup [--runs 20] [--baseline-runs 10]
 
 Runs wirecopy as configured (its `prefect_startup_timeout`) and, interleaved, with the bound set
 to Prefect's own default (20 s, `WIRECOPY_PREFECT_STARTUP_TIMEOUT=20`), the naive baseline, on the

@@ -1,6 +1,6 @@
 """What publishing a run costs at 10,000 and at 100,000 stored articles, beside the naive full copy.
 
-    .venv/bin/python benchmarks/publish.py [--new 1000] [--runs 3]
+    .venv/bin/python -m benchmarks.publish [--new 1000] [--runs 3]
 
 Two stores are built with synthetic rows (articles, stories, raw pages, queue, feed entries), and
 published once whole. Then each run stages `--new` fetched articles (with their raw pages, queue and
@@ -15,17 +15,13 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-
-from tasks import db, dedup, lake, staging, store  # noqa: E402
-from tasks.core.settings import Settings  # noqa: E402
+from tasks import db, dedup, lake, staging, store
+from tasks.core.settings import Settings
 
 SIZES = (10_000, 100_000)
 MOVED_PER_RUN = 50  # stored articles whose story changes in a run

@@ -1,6 +1,6 @@
 """A labelled syndication corpus: wire stories, the copies outlets make of them, and hard negatives.
 
-    .venv/bin/python benchmarks/synth_corpus.py /work/shared/corpus/fundus-en-dev out.jsonl [--seed 7]
+    .venv/bin/python -m benchmarks.synth_corpus /work/shared/corpus/fundus-en-dev out.jsonl [--seed 7]
 
 Wire stories are the real, hand-checked bodies of the fundus corpus (long bodies are cut into
 stories of at most 24 paragraphs). Each story is filed by an agency (AP, Reuters, AFP) with its

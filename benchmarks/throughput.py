@@ -1,6 +1,6 @@
 """End-to-end ingest throughput on a loopback newsroom, beside a bare trafilatura.extract loop.
 
-    .venv/bin/python benchmarks/throughput.py [--corpus DIR] [--pages 5000] [--outlets 20]
+    .venv/bin/python -m benchmarks.throughput [--corpus DIR] [--pages 5000] [--outlets 20]
                                               [--scale 1000,10000] [--workers N] [--quick]
 
 Builds a newsroom of OUTLETS feeds and PAGES article pages (50 to 300 KiB each), serves it from
@@ -251,7 +251,6 @@ def rss(items: list[tuple[str, str, datetime]], title: str) -> bytes:
 def serve(conn, corpus: str | None, pages: int, outlets: int) -> None:
     """Child process: build the newsroom, serve it on 127.0.0.1 until told to stop."""
     os.nice(10)  # the ingest has priority: a remote newsroom would cost this machine nothing
-    sys.path.insert(0, str(REPO))
     from wirecopy.newsroom import Newsroom, Page
 
     maker = PageMaker(Path(corpus) if corpus else None)

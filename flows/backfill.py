@@ -7,17 +7,11 @@ from typing import Iterator
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
+from flows.batches import run_batches
 from flows.params import BackfillMode, Day, LastDay, check_outlet
+from flows.prefect_tasks import collect_sitemap_urls, fetch_and_extract, flush_leftovers, load_staged, reextract
+from flows.progress import Progress
 from flows.runner import task_runner
-from flows.steps import (
-    Progress,
-    collect_sitemap_urls,
-    fetch_and_extract,
-    flush_leftovers,
-    load_staged,
-    reextract,
-    run_batches,
-)
 from tasks import db, politeness, reprocess, staging, store
 from tasks.core import records
 from tasks.core.records import FetchItem

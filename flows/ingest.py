@@ -9,8 +9,9 @@ from dataclasses import asdict, dataclass, field
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
+from flows.batches import run_batches
+from flows.prefect_tasks import fetch_and_extract, flush_leftovers, load_staged, plan_run, poll_feeds
 from flows.runner import task_runner
-from flows.steps import fetch_and_extract, flush_leftovers, load_staged, plan_run, poll_feeds, run_batches
 from tasks import pages, politeness
 from tasks.core.settings import load_feeds, load_settings
 

@@ -5,7 +5,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.steps import publisher, writer_slot
+from flows.prefect_tasks import publisher
+from flows.writer import writer_slot
 from tasks import db, dedup, lake
 from tasks.core import errors
 from tasks.core.settings import load_settings

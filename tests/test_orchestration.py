@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
+
 from wirecopy.newsroom import Page
 
 REPO = Path(__file__).resolve().parent.parent
@@ -210,7 +210,7 @@ def _writer_slots_taken() -> int:
 def test_a_writer_waiting_on_the_prefect_slot_gives_up_as_busy_and_leaks_no_slot():
     import threading
 
-    from flows.steps import writer_slot
+    from flows.writer import writer_slot
     from tasks.core.errors import DatabaseBusy
 
     held, release = threading.Event(), threading.Event()

@@ -1,18 +1,14 @@
 """The adaptive scheduler on feed histories, and a deployment that runs often polling only due feeds."""
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
-
 from feedkit import Item, query, rss2, write_feeds
+
+from benchmarks.polling import START, FeedHistory, simulate
 from tasks.schedule import entry_frequency
 from wirecopy.newsroom import Page
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from polling import FeedHistory, START, simulate  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
 SHORTEST, LONGEST = timedelta(minutes=5), timedelta(hours=24)

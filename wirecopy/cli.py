@@ -13,11 +13,13 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
+from typing import NoReturn
 
 from tasks import db
-from tasks.core.errors import ConfigError
+from tasks.core.errors import ConfigError, DatabaseBusy, DatabaseError, LakeError
 from tasks.core.settings import Settings, load_feeds, load_settings
 from wirecopy.prefect_api import PrefectUnavailable, apply_startup_timeout, ensure_api
 
@@ -34,7 +36,7 @@ class ExitCode(IntEnum):
 class _Parser(argparse.ArgumentParser):
     """argparse, but a mistake is a ConfigError (one line, exit 2), not usage text and a line."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{message} (see `{self.prog} --help`)")
 
 
@@ -103,7 +105,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def _fmt(value: object) -> str:
     if value is None:
         return "-"
-    if hasattr(value, "strftime"):
+    if isinstance(value, datetime):
         return value.astimezone().strftime("%Y-%m-%d %H:%M:%S%z")
     return str(value)
 
@@ -325,25 +327,30 @@ def _fail(message: object, code: ExitCode) -> int:
     return code
 
 
+# What each error a user can cause or meet means: its exit code (the message is the error's own line).
+EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
+    (ConfigError, ExitCode.USAGE),
+    (PrefectUnavailable, ExitCode.PREFECT),
+    (DatabaseBusy, ExitCode.DATABASE),
+    (DatabaseError, ExitCode.DATABASE),
+    (LakeError, ExitCode.DATABASE),
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The error boundary: each kind of failure to its one line and exit code."""
     _quiet_prefect()
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except ConfigError as exc:
-        return _fail(exc, ExitCode.USAGE)
-    except PrefectUnavailable as exc:
-        return _fail(exc, ExitCode.PREFECT)
     except KeyboardInterrupt:
         return _fail("interrupted (work already staged is loaded by the next run)", ExitCode.INTERRUPTED)
     except Exception as exc:
         import httpx
 
-        from tasks.core.errors import DatabaseBusy, DatabaseError
-
-        if isinstance(exc, (DatabaseBusy, DatabaseError)):
-            return _fail(exc, ExitCode.DATABASE)
+        for error_type, code in EXIT_CODES:
+            if isinstance(exc, error_type):
+                return _fail(exc, code)
         if isinstance(exc, httpx.HTTPError):  # the Prefect client's: page and feed fetches record theirs
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             return _fail(f"the Prefect API failed during the run ({type(exc).__name__}: {detail}); "

@@ -117,7 +117,7 @@ def read_opml(data: bytes, source: str) -> list[OpmlFeed]:
             if url:
                 extra = {k[len(_ATTR):]: _decode(v) for k, v in outline.attrib.items()
                          if isinstance(k, str) and k.startswith(_ATTR)}
-                category = extra.pop("category", None) or ("/".join(folders) if folders else None)
+                category = str(extra.pop("category", "") or "") or ("/".join(folders) if folders else None)
                 feeds.append(OpmlFeed(outlet=name or urlsplit(url).hostname or url, url=url,
                                       category=category, extra=extra))
             else:

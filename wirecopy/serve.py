@@ -20,6 +20,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
+from uuid import UUID
 
 import httpx
 
@@ -139,14 +141,14 @@ def serve_flows(settings: Settings, feeds_path: str | None = None, db_path: str 
         from prefect.exceptions import TerminationSignal
         from prefect.runner import Runner
 
-        from flows.steps import ensure_writer_limit
+        from flows.writer import ensure_writer_limit
 
         print(f"export PREFECT_API_URL={api}", flush=True)
         ensure_writer_limit()
         runner = Runner(name="wirecopy-serve", pause_on_shutdown=True)
         served = {d.flow_name: (d, runner.add_deployment(d)) for d in deployments(feeds_path, db_path)}
         with get_client(sync_client=True) as client:
-            client.create_flow_run_from_deployment(served["ingest"][1])
+            client.create_flow_run_from_deployment(cast(UUID, served["ingest"][1]))  # sync call: an id
         names = ", ".join(f"'{flow}/{d.name}'" for flow, (d, _) in served.items())
         _say(f"serving {names}; an ingest now, then every {INGEST_EVERY_SECONDS // 60} minutes; backfill and "
              f"rebuild-stories on demand (`prefect deployment run 'backfill/{DEPLOYMENT_NAME}' --param ...`)")

@@ -204,7 +204,7 @@ def test_sigkill_while_loading(newsroom, tmp_path, fault_api, hostile_case):
         run_ingest(desk.feeds, desk.db)
         lost = assert_complete(desk)
     # Reported, not asserted: the killed run still holds the Prefect `duckdb-writer` slot (lease of
-    # 60 s, flows/steps.py writer_slot), so every run against the same Prefect server fails as busy
+    # 60 s, flows/writer.py writer_slot), so every run against the same Prefect server fails as busy
     # until the lease expires. Freed above so the next run shows what the files alone allow.
     print(f"duckdb-writer slots still taken after the kill: {leaked}")
     hostile_case("SIGKILL inside the load transaction", f"killed (exit {proc.returncode}); transaction gone, "
