@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import filelock
@@ -86,6 +87,14 @@ def transaction(con: duckdb.DuckDBPyConnection, doing: str, *, outcome: str = ""
         raise
 
 
+def scalar(con: duckdb.DuckDBPyConnection, statement: str, params: object = None) -> Any:
+    """The one value a statement returns (a count, a flag)."""
+    row = con.execute(statement, params).fetchone()
+    if row is None:
+        raise DatabaseError(f"expected one row from: {statement.strip().splitlines()[-1][:200]}")
+    return row[0]
+
+
 def one_line(exc: BaseException) -> str:
     """DuckDB appends paragraphs of advice to its errors: the first line is the reason."""
     text = str(exc).strip().splitlines()
@@ -135,7 +144,8 @@ def _open_for_writing(db_path: Path, memory_limit: str | None = None) -> duckdb.
     more than the one before it. The size is an ATTACH option and holds for this connection only.
     `memory_limit` caps DuckDB's cache; what does not fit spills to a folder beside the database.
     """
-    config = {"autoinstall_known_extensions": False}  # the lake's extensions come from pip wheels
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "autoinstall_known_extensions": False}  # the lake's extensions come from pip wheels
     if memory_limit:
         config |= {"memory_limit": memory_limit,
                   "temp_directory": str(db_path.with_name(db_path.name + ".tmp"))}

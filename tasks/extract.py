@@ -5,12 +5,14 @@ Pure and module-level so worker processes can run it; nothing here keeps state b
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from html import unescape
+from typing import Any
 from urllib.parse import urlsplit
 
 import py3langid
@@ -300,9 +302,9 @@ def _protect_joiners(source: str) -> str:
 
 def _restore_joiners(article: ExtractedArticle) -> ExtractedArticle:
     back = {v: k for k, v in _JOINERS.items()}
-    fields = {name: _swap(value, back) if isinstance(value, str) else value
-              for name, value in article.__dict__.items()}
-    return ExtractedArticle(**fields)
+    swapped: dict[str, Any] = {name: _swap(value, back) for name, value in vars(article).items()
+                               if isinstance(value, str)}
+    return dataclasses.replace(article, **swapped)
 
 
 def _extract_from_tree(tree: HtmlElement, source: str, url: str, feed_title: str | None,
@@ -440,7 +442,7 @@ def _body_text(tree: HtmlElement, source: str, url: str, objects: list[dict]) ->
 def _cascade_text(source: str, url: str) -> str:
     document = bare_extraction(source, url=url, include_comments=False, include_tables=False,
                                prune_xpath=_NOT_ARTICLE)
-    return document.text if document is not None and document.text else ""
+    return document.text or "" if isinstance(document, Document) else ""
 
 
 def _in_doubt(body: _Element, text: str, objects: list[dict], options: Extractor) -> bool:

@@ -14,7 +14,7 @@ from tasks import lake, staging
 from tasks.core.errors import DatabaseError, LakeError
 from tasks.core.records import ChildSitemap, FeedState, LoadSummary, PollHistory
 from tasks.core.settings import Settings
-from tasks.db import migrations_pending, sql, transaction, writer
+from tasks.db import migrations_pending, scalar, sql, transaction, writer
 
 LOAD_GROUP_BATCHES = 10  # staged batches merged per transaction (about 500 pages)
 
@@ -78,8 +78,7 @@ def _merge_batches(con: duckdb.DuckDBPyConnection, batches: list[Path], summary:
         _add_missing_columns(con, table)
         lake.note_pending(con, table)
         con.execute(sql(f"merge_{table}"))
-        summary.rows[table] = summary.rows.get(table, 0) + con.execute(
-            sql("count_merged", table=table)).fetchone()[0]
+        summary.rows[table] = summary.rows.get(table, 0) + scalar(con, sql("count_merged", table=table))
 
 
 _DUCKDB_TYPES = {pa.string(): "VARCHAR", staging.TS: "TIMESTAMPTZ", pa.int32(): "INTEGER", pa.int64(): "BIGINT",

@@ -7,6 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tasks.core.errors import ConfigError
 from tasks.core.kinds import SourceKind
@@ -89,7 +90,7 @@ class Settings:
         return self.db_path.with_name(self.db_path.name + ".lock")
 
 
-def _coerce(name: str, value: object, default: object) -> object:
+def _coerce(name: str, value: Any, default: object) -> object:
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
@@ -103,9 +104,9 @@ def _coerce(name: str, value: object, default: object) -> object:
         if isinstance(default, Path):
             return Path(str(value))
         if isinstance(default, int):
-            return int(value)  # type: ignore[arg-type]
+            return int(value)
         if isinstance(default, float):
-            return float(value)  # type: ignore[arg-type]
+            return float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"setting {name}: expected {type(default).__name__}, got {value!r}") from None
     return str(value)
@@ -128,7 +129,7 @@ def load_settings(feeds_path: str | Path | None = None, db_path: str | Path | No
     """Build settings; explicit arguments win over the environment, which wins over feeds.toml."""
     env = os.environ
     feeds = Path(feeds_path or env.get("WIRECOPY_FEEDS") or Settings.feeds_path)
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # checked by _coerce against the defaults' types
     defaults = Settings()
     if read_feeds_file and feeds.exists():
         table = _read_toml(feeds).get("settings", {})
@@ -147,9 +148,9 @@ def load_settings(feeds_path: str | Path | None = None, db_path: str | Path | No
     memory = str(values.get("db_memory_limit", defaults.db_memory_limit))
     if not _DUCKDB_SIZE.fullmatch(memory):
         raise ConfigError(f"setting db_memory_limit: expected a size such as '256MB' or '2GiB', got {memory!r}")
-    if int(values.get("prefect_startup_timeout", defaults.prefect_startup_timeout)) < 1:  # type: ignore[arg-type]
+    if int(values.get("prefect_startup_timeout", defaults.prefect_startup_timeout)) < 1:
         raise ConfigError("setting prefect_startup_timeout: expected a number of seconds, at least 1")
-    if not 0 < int(values.get("serve_port", defaults.serve_port)) < 65536:  # type: ignore[arg-type]
+    if not 0 < int(values.get("serve_port", defaults.serve_port)) < 65536:
         raise ConfigError("setting serve_port: expected a TCP port, 1 to 65535")
     catalog, data_path = str(values.get("catalog", "")), str(values.get("data_path", ""))
     if catalog and not catalog.startswith(("sqlite:", "postgres:")):
@@ -158,12 +159,12 @@ def load_settings(feeds_path: str | Path | None = None, db_path: str | Path | No
     if catalog.startswith("postgres:") and not data_path:
         raise ConfigError("setting catalog names a PostgreSQL catalog: set data_path (WIRECOPY_DATA_PATH) to "
                           "a folder or object-store URL every machine reaches")
-    shortest = float(values.get("poll_min_seconds", defaults.poll_min_seconds))  # type: ignore[arg-type]
-    longest = float(values.get("poll_max_seconds", defaults.poll_max_seconds))  # type: ignore[arg-type]
+    shortest = float(values.get("poll_min_seconds", defaults.poll_min_seconds))
+    longest = float(values.get("poll_max_seconds", defaults.poll_max_seconds))
     if not 0 <= shortest <= longest:
         raise ConfigError(f"settings poll_min_seconds ({shortest:g}) and poll_max_seconds ({longest:g}): "
                           "need 0 <= min <= max")
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 def load_feeds(path: Path) -> list[FeedConfig]:
