@@ -143,7 +143,7 @@ def cpu_ratios(pages: list[CorpusPage], rounds: int) -> list[tuple[float, float]
 
 
 def _f(scores: tuple[float, float, float]) -> str:
-    return "%.3f %.3f %.3f" % scores
+    return " ".join(f"{s:.3f}" for s in scores)
 
 
 def report(corpus: Path, args: argparse.Namespace) -> None:

@@ -120,7 +120,7 @@ def ingest_end_to_end(db: Path, rows: list[dict], tmp: Path) -> tuple[dict[str, 
         code, seconds, output = run_ingest(tmp / "feeds.toml", db, tmp / "prefect-home")
     if code != 0:
         sys.exit(f"wirecopy ingest failed ({code}):\n{output}")
-    print(next((l for l in output.splitlines() if l.startswith("feeds polled")), output.strip()[-300:]))
+    print(next((line for line in output.splitlines() if line.startswith("feeds polled")), output.strip()[-300:]))
     return keys, seconds
 
 

@@ -182,8 +182,10 @@ def synthetic_template(k: int) -> Template:
     n = rng.randint(12, 30)
     lengths = [rng.randint(25, 70) for _ in range(n)]
     body = "".join(f"<p>{_placeholder(i)}</p>" for i in range(n))
-    text = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_placeholder(TITLE)} | Outlet {k}</title>'
-            f'<meta property="og:title" content="{_placeholder(TITLE)}"><link rel="canonical" href="{_placeholder(URL)}">'
+    text = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<title>{_placeholder(TITLE)} | Outlet {k}</title>'
+            f'<meta property="og:title" content="{_placeholder(TITLE)}">'
+            f'<link rel="canonical" href="{_placeholder(URL)}">'
             f'<meta property="article:published_time" content="2026-05-0{1 + k % 9}T0{k % 10}:15:00+00:00">'
             f'<meta name="author" content="Staff Writer"><script>{script}</script><style>'
             + "".join(f".c{i}{{margin:{i}px;padding:{i % 7}px}}" for i in range(600)) +
@@ -510,10 +512,12 @@ def main() -> int:
         return first, second, counts, served, info
 
     main_run, warm_run, counts, served, info = cold(args.pages, f"n{args.pages}", warm=True)
-    print(f"[n{args.pages}] cold {main_run.wall:.1f}s; {main_run.output.strip().splitlines()[-1] if main_run.output.strip() else ''}")
+    last_line = main_run.output.strip().splitlines()[-1] if main_run.output.strip() else ""
+    print(f"[n{args.pages}] cold {main_run.wall:.1f}s; {last_line}")
 
     maker = PageMaker(corpus)
-    bare_s, bare_cpu, bare_n = bare_extraction(maker, args.pages, args.outlets, info["base_url"], args.bare_pages or args.pages)
+    bare_s, bare_cpu, bare_n = bare_extraction(maker, args.pages, args.outlets, info["base_url"],
+                                               args.bare_pages or args.pages)
     print(f"bare trafilatura.extract: {bare_n} pages in {bare_s:.1f}s", flush=True)
 
     startup = sorted(startups)[len(startups) // 2] if startups else prefect_startup(env)
@@ -540,7 +544,8 @@ def main() -> int:
     print(f"ratio end-to-end / bare:                         {e2e / bare:.2f}x (target >= 1.5x)")
     print(f"peak RSS of the ingest process tree:             {main_run.peak_rss / 2**20:.0f} MiB (target < 1024 MiB;"
           f" PSS {main_run.peak_pss / 2**20:.0f} MiB)")
-    print("    at the peak: " + ", ".join(f"{role} {b / 2**20:.0f} MiB" for role, b in sorted(main_run.peak_by_role.items())))
+    print("    at the peak: " + ", ".join(f"{role} {b / 2**20:.0f} MiB"
+                                          for role, b in sorted(main_run.peak_by_role.items())))
     cpu = ", ".join(f"{k} {v:.1f}s = {1000 * v / n:.1f} ms/page" for k, v in sorted(main_run.cpu_by_role.items()))
     print(f"CPU of the ingest tree: {main_run.cpu_total:.1f}s ({cpu}); newsroom server (niced, separate) "
           f"{served['cpu']:.1f}s for {served['requests']} requests")

@@ -1,8 +1,8 @@
 """Backfills run by hand: re-extract stored pages, or fetch what sitemaps list for a date range."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact

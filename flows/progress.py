@@ -37,7 +37,7 @@ class Progress:
             self._bar = Bar(*Bar.get_default_columns(), MofNCompleteColumn(), console=console, transient=False)
             self._task = self._bar.add_task(description, total=self.total)
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         if self._bar is not None:
             self._bar.console.push_theme(Theme())  # rich's bar styles: Prefect's console has only its own
             self._bar.start()

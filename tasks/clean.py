@@ -361,7 +361,8 @@ def cut_trailing_teasers(lines: list[str]) -> list[str]:
     return kept
 
 
-def clean_lines(lines: list[str], *, title: str | None = None, authors: str | None = None, link_texts: frozenset[str] = frozenset()) -> list[str]:
+def clean_lines(lines: list[str], *, title: str | None = None, authors: str | None = None,
+                link_texts: frozenset[str] = frozenset()) -> list[str]:
     """The article's paragraphs: furniture, captions, credits and bylines out, split paragraphs joined.
 
     `link_texts` are the texts of the page's links (whitespace collapsed): lines made of them go.

@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ ROW_GROUP_SIZE = 2048  # rows in a row group this process writes (DuckDB's defau
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _statement(name: str) -> str:
     return resources.files("sql").joinpath("queries", f"{name}.sql").read_text()
 
@@ -227,7 +227,8 @@ def migrations_pending(db_path: Path, wait_seconds: float) -> bool:
     con = connect(db_path, read_only=True, wait_seconds=wait_seconds)
     try:
         tables = {r[0] for r in con.execute(sql("table_names")).fetchall()}
-        done = {r[0] for r in con.execute(sql("applied_migrations")).fetchall()} if "schema_migrations" in tables else set()
+        done = ({r[0] for r in con.execute(sql("applied_migrations")).fetchall()}
+                if "schema_migrations" in tables else set())
     finally:
         con.close()
     return any(version not in done for version, _, _ in migrations())

@@ -101,7 +101,7 @@ class Newsroom:
         with self._lock:
             return [p for p, _ in self.requests]
 
-    def __enter__(self) -> "Newsroom":
+    def __enter__(self) -> Newsroom:
         self._thread.start()
         return self
 

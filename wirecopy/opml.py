@@ -25,7 +25,7 @@ from tasks.core.settings import load_feeds
 from tasks.urls import BadURL, canonicalize_url
 
 NAMESPACE = "urn:wirecopy:feeds"
-_ATTR = "{%s}" % NAMESPACE
+_ATTR = "{" + NAMESPACE + "}"  # lxml's {namespace}name
 _TOML_PREFIX = "toml:"  # a non-string value (or a string that starts so), as a TOML value
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

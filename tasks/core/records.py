@@ -128,7 +128,7 @@ class BatchSummary:
     extract_seconds: float = 0.0  # summed over pages: compression and extraction in the workers
     stage_seconds: float = 0.0  # writing the batch to the staging area (set by the flow)
 
-    def add(self, other: "BatchSummary") -> None:
+    def add(self, other: BatchSummary) -> None:
         self.pages_fetched += other.pages_fetched
         self.articles += other.articles
         self.pages_failed += other.pages_failed
