@@ -7,9 +7,10 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import filelock
@@ -23,7 +24,7 @@ ROW_GROUP_SIZE = 2048  # rows in a row group this process writes (DuckDB's defau
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _statement(name: str) -> str:
     return resources.files("sql").joinpath("queries", f"{name}.sql").read_text()
 
@@ -38,6 +39,15 @@ def sql(name: str, **identifiers: str) -> str:
             raise ValueError(f"not an SQL identifier: {value!r}")
         text = text.replace("{" + key + "}", value)
     return text
+
+
+def scalar(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None,
+           **identifiers: str) -> Any:
+    """The one value the named statement returns (an aggregate: one row, always)."""
+    row = con.execute(sql(name, **identifiers), params).fetchone()
+    if row is None:
+        raise ValueError(f"statement {name} returned no row")
+    return row[0]
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -65,9 +75,11 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection, doing: str, *, outcome: str = "") -> Iterator[None]:
-    """BEGIN ... COMMIT around the block. On a database error: roll back and raise DatabaseError
-    "<doing> failed: <reason>[; <outcome>]", one line. Any other error rolls back and goes on as it was.
+def transaction(con: duckdb.DuckDBPyConnection, doing: str, *, outcome: str = "",
+                error: type[Exception] = DatabaseError) -> Iterator[None]:
+    """BEGIN ... COMMIT around the block. On a database error: roll back and raise `error`
+    (DatabaseError, or the caller's boundary: the lake's LakeError) "<doing> failed: <reason>[; <outcome>]",
+    one line. Any other error rolls back and goes on as it was.
 
     A failed COMMIT (disk full) has ended the transaction already, and an error of the ROLLBACK
     must not hide the first one, so the first error is the one kept.
@@ -82,8 +94,13 @@ def transaction(con: duckdb.DuckDBPyConnection, doing: str, *, outcome: str = ""
         except duckdb.Error:
             pass
         if isinstance(exc, duckdb.Error):
-            raise DatabaseError(f"{doing} failed: {one_line(exc)}" + (f"; {outcome}" if outcome else "")) from None
+            raise failure(error, doing, exc, outcome) from None
         raise
+
+
+def failure(error: type[Exception], doing: str, exc: duckdb.Error, outcome: str = "") -> Exception:
+    """The one-line error "<doing> failed: <reason>[; <outcome>]" for a DuckDB error."""
+    return error(f"{doing} failed: {one_line(exc)}" + (f"; {outcome}" if outcome else ""))
 
 
 def one_line(exc: BaseException) -> str:
@@ -135,7 +152,8 @@ def _open_for_writing(db_path: Path, memory_limit: str | None = None) -> duckdb.
     more than the one before it. The size is an ATTACH option and holds for this connection only.
     `memory_limit` caps DuckDB's cache; what does not fit spills to a folder beside the database.
     """
-    config = {"autoinstall_known_extensions": False}  # the lake's extensions come from pip wheels
+    # the lake's extensions come from pip wheels
+    config: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False}
     if memory_limit:
         config |= {"memory_limit": memory_limit,
                   "temp_directory": str(db_path.with_name(db_path.name + ".tmp"))}
@@ -143,7 +161,7 @@ def _open_for_writing(db_path: Path, memory_limit: str | None = None) -> duckdb.
     try:
         path = str(db_path).replace("'", "''")
         con.execute(f"ATTACH '{path}' AS wirecopy (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
-        con.execute("USE wirecopy")
+        con.execute(sql("use_database", database="wirecopy"))
     except BaseException:
         con.close()
         raise
@@ -217,7 +235,8 @@ def migrations_pending(db_path: Path, wait_seconds: float) -> bool:
     con = connect(db_path, read_only=True, wait_seconds=wait_seconds)
     try:
         tables = {r[0] for r in con.execute(sql("table_names")).fetchall()}
-        done = {r[0] for r in con.execute(sql("applied_migrations")).fetchall()} if "schema_migrations" in tables else set()
+        done = ({r[0] for r in con.execute(sql("applied_migrations")).fetchall()}
+                if "schema_migrations" in tables else set())
     finally:
         con.close()
     return any(version not in done for version, _, _ in migrations())

@@ -49,7 +49,7 @@ import numpy as np
 import pyarrow as pa
 
 from tasks.clean import is_boilerplate, is_caption, join_broken_paragraphs, split_lines
-from tasks.db import sql
+from tasks.db import scalar, sql
 from tasks.wire import strip_wire_markers
 
 SHINGLE = 4
@@ -322,13 +322,6 @@ def _keys(keys: Iterable[int]) -> pa.Table:
     return pa.table({"key": pa.array(sorted(set(keys)), pa.int64())})
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, name: str) -> Any:
-    """The one value the named aggregate query returns."""
-    row = con.execute(sql(name)).fetchone()
-    assert row is not None, name  # an aggregate without GROUP BY returns one row
-    return row[0]
-
-
 def _parse_stored(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str, _Doc]:
     with _Registered(con, dedup_ids=_ids(ids)):
         rows = con.execute(sql("story_article_texts")).fetchall()
@@ -414,7 +407,7 @@ def _drop_index_rows(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> None
 
 def _index(con: duckdb.DuckDBPyConnection, docs: list[_Doc]) -> np.ndarray:
     """Insert docs and their sampled postings; returns the doc_ids given out, in `docs` order."""
-    first = _scalar(con, "next_story_doc_id")
+    first = scalar(con, "next_story_doc_id")
     doc_ids = np.arange(first, first + len(docs), dtype=np.int64)
     meta = pa.table({
         "article_id": pa.array([d.article_id for d in docs], pa.string()),
@@ -711,10 +704,10 @@ def _assign_chunk(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
 
 def _index_is_current(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the stored index was built by this method (or there is none yet to rebuild)."""
-    method = _scalar(con, "story_index_method")
+    method = scalar(con, "story_index_method")
     if method == STORY_INDEX_METHOD:
         return True
-    if _scalar(con, "count_story_docs"):
+    if scalar(con, "count_story_docs"):
         return False
     _record_index_method(con)
     return True
@@ -742,7 +735,7 @@ def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> No
 def assign_merged(con: duckdb.DuckDBPyConnection) -> int:
     """The load's story hook: stories for the articles its merge marked as new or changed
     (`articles_needing_story`, made by merge_articles.sql); returns how many."""
-    if not _scalar(con, "articles_were_merged"):
+    if not scalar(con, "articles_were_merged"):
         return 0
     ids = [r[0] for r in con.execute(sql("articles_needing_story")).fetchall()]
     con.execute(sql("forget_articles_needing_story"))

@@ -14,7 +14,7 @@ from tasks import lake, staging
 from tasks.core.errors import DatabaseError, LakeError
 from tasks.core.records import ChildSitemap, FeedState, LoadSummary, PollHistory
 from tasks.core.settings import Settings
-from tasks.db import migrations_pending, sql, transaction, writer
+from tasks.db import migrations_pending, scalar, sql, transaction, writer
 
 LOAD_GROUP_BATCHES = 10  # staged batches merged per transaction (about 500 pages)
 
@@ -78,21 +78,20 @@ def _merge_batches(con: duckdb.DuckDBPyConnection, batches: list[Path], summary:
         _add_missing_columns(con, table)
         lake.note_pending(con, table)
         con.execute(sql(f"merge_{table}"))
-        summary.rows[table] = summary.rows.get(table, 0) + con.execute(
-            sql("count_merged", table=table)).fetchone()[0]
+        summary.rows[table] = summary.rows.get(table, 0) + scalar(con, "count_merged", table=table)
 
 
-_DUCKDB_TYPES = {pa.string(): "VARCHAR", staging.TS: "TIMESTAMPTZ", pa.int32(): "INTEGER", pa.int64(): "BIGINT",
-                 pa.bool_(): "BOOLEAN", pa.binary(): "BLOB", pa.float64(): "DOUBLE"}
+_DUCKDB_TYPES = {pa.string(): "varchar", staging.TS: "timestamptz", pa.int32(): "integer", pa.int64(): "bigint",
+                 pa.bool_(): "boolean", pa.binary(): "blob", pa.float64(): "double"}
 
 
 def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Batches staged by an earlier version lack columns added since: give them NULLs, so the
     merge statements can name every column."""
-    present = {r[0] for r in con.execute(f"DESCRIBE staged_{table}").fetchall()}
+    present = {r[0] for r in con.execute(sql("staged_columns", table=table)).fetchall()}
     for column in staging.SCHEMAS[table]:
         if column.name not in present:
-            con.execute(f"ALTER TABLE staged_{table} ADD COLUMN {column.name} {_DUCKDB_TYPES[column.type]}")
+            con.execute(sql("add_staged_column", table=table, column=column.name, type=_DUCKDB_TYPES[column.type]))
 
 
 def read_feed_states(con: duckdb.DuckDBPyConnection | None) -> dict[str, FeedState]:
