@@ -62,6 +62,7 @@ def migrations() -> list[tuple[int, str, str]]:
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply each numbered migration once, in order, recording it; returns the names applied."""
     con.execute(sql("create_schema_migrations"))
+    con.execute(sql("define_wire_agency_sites"))  # the one list migration 007 reads: defined on every pass
     done = {row[0] for row in con.execute(sql("applied_migrations")).fetchall()}
     applied = []
     for version, name, text in migrations():
