@@ -63,10 +63,10 @@ elif HOOK == "load":
 
     _real_sql = _store.sql
 
-    def _parking_sql(name):
+    def _parking_sql(name, **identifiers):
         if name == "merge_articles":
             _park("load")
-        return _real_sql(name)
+        return _real_sql(name, **identifiers)
 
     _store.sql = _parking_sql
 
