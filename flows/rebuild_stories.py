@@ -19,11 +19,10 @@ def rebuild(db_path: str | None) -> dict[str, int]:
     with writer_slot(settings.db_wait_seconds), \
             db.writer(settings.db_path, wait_seconds=settings.db_wait_seconds,
                          memory_limit=settings.db_memory_limit) as con:
-        con.execute("BEGIN TRANSACTION")
-        dedup.rebuild_stories(con)
-        con.execute("COMMIT")
-        articles, stories = con.execute(
-            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM stories)").fetchone()
+        with db.transaction(con, f"rebuilding the stories of {settings.db_path}",
+                            outcome="the stories are as they were"):
+            dedup.rebuild_stories(con)
+        articles, stories = con.execute(db.sql("count_articles_and_stories")).fetchone() or (0, 0)
         try:
             published = lake.publish(con, settings, publisher())
         except errors.LakeError as exc:

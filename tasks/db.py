@@ -41,6 +41,15 @@ def sql(name: str, **identifiers: str) -> str:
     return text
 
 
+def scalar(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None,
+           **identifiers: str) -> Any:
+    """The one value the named statement returns (an aggregate: one row, always)."""
+    row = con.execute(sql(name, **identifiers), params).fetchone()
+    if row is None:
+        raise ValueError(f"statement {name} returned no row")
+    return row[0]
+
+
 def migrations() -> list[tuple[int, str, str]]:
     found = []
     for entry in resources.files("sql").iterdir():
@@ -53,6 +62,7 @@ def migrations() -> list[tuple[int, str, str]]:
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply each numbered migration once, in order, recording it; returns the names applied."""
     con.execute(sql("create_schema_migrations"))
+    con.execute(sql("define_wire_agency_sites"))  # the one list migration 007 reads: defined on every pass
     done = {row[0] for row in con.execute(sql("applied_migrations")).fetchall()}
     applied = []
     for version, name, text in migrations():
@@ -66,9 +76,11 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection, doing: str, *, outcome: str = "") -> Iterator[None]:
-    """BEGIN ... COMMIT around the block. On a database error: roll back and raise DatabaseError
-    "<doing> failed: <reason>[; <outcome>]", one line. Any other error rolls back and goes on as it was.
+def transaction(con: duckdb.DuckDBPyConnection, doing: str, *, outcome: str = "",
+                error: type[Exception] = DatabaseError) -> Iterator[None]:
+    """BEGIN ... COMMIT around the block. On a database error: roll back and raise `error`
+    (DatabaseError, or the caller's boundary: the lake's LakeError) "<doing> failed: <reason>[; <outcome>]",
+    one line. Any other error rolls back and goes on as it was.
 
     A failed COMMIT (disk full) has ended the transaction already, and an error of the ROLLBACK
     must not hide the first one, so the first error is the one kept.
@@ -83,16 +95,13 @@ def transaction(con: duckdb.DuckDBPyConnection, doing: str, *, outcome: str = ""
         except duckdb.Error:
             pass
         if isinstance(exc, duckdb.Error):
-            raise DatabaseError(f"{doing} failed: {one_line(exc)}" + (f"; {outcome}" if outcome else "")) from None
+            raise failure(error, doing, exc, outcome) from None
         raise
 
 
-def scalar(con: duckdb.DuckDBPyConnection, statement: str, params: object = None) -> Any:
-    """The one value a statement returns (a count, a flag)."""
-    row = con.execute(statement, params).fetchone()
-    if row is None:
-        raise DatabaseError(f"expected one row from: {statement.strip().splitlines()[-1][:200]}")
-    return row[0]
+def failure(error: type[Exception], doing: str, exc: duckdb.Error, outcome: str = "") -> Exception:
+    """The one-line error "<doing> failed: <reason>[; <outcome>]" for a DuckDB error."""
+    return error(f"{doing} failed: {one_line(exc)}" + (f"; {outcome}" if outcome else ""))
 
 
 def one_line(exc: BaseException) -> str:
@@ -144,8 +153,8 @@ def _open_for_writing(db_path: Path, memory_limit: str | None = None) -> duckdb.
     more than the one before it. The size is an ATTACH option and holds for this connection only.
     `memory_limit` caps DuckDB's cache; what does not fit spills to a folder beside the database.
     """
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "autoinstall_known_extensions": False}  # the lake's extensions come from pip wheels
+    # the lake's extensions come from pip wheels
+    config: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False}
     if memory_limit:
         config |= {"memory_limit": memory_limit,
                   "temp_directory": str(db_path.with_name(db_path.name + ".tmp"))}
@@ -153,7 +162,7 @@ def _open_for_writing(db_path: Path, memory_limit: str | None = None) -> duckdb.
     try:
         path = str(db_path).replace("'", "''")
         con.execute(f"ATTACH '{path}' AS wirecopy (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
-        con.execute("USE wirecopy")
+        con.execute(sql("use_database", database="wirecopy"))
     except BaseException:
         con.close()
         raise

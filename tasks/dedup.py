@@ -39,16 +39,17 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
 from tasks.clean import is_boilerplate, is_caption, join_broken_paragraphs, split_lines
-from tasks.db import sql
+from tasks.db import scalar, sql
 from tasks.wire import strip_wire_markers
 
 SHINGLE = 4
@@ -224,7 +225,7 @@ class _Doc:
         count = int(packed[0])
         bounds = np.cumsum(np.concatenate([[count + 1], packed[1:count + 1]])).astype(int)
         return cls(article_id, outlet, shingles=np.frombuffer(shingles, dtype=np.uint32),
-                   heads=[packed[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
+                   heads=[packed[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
 
 
 def _short(hashes: np.ndarray) -> np.ndarray:
@@ -323,10 +324,7 @@ def _keys(keys: Iterable[int]) -> pa.Table:
 
 def _parse_stored(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str, _Doc]:
     with _Registered(con, dedup_ids=_ids(ids)):
-        rows = con.execute(
-            """SELECT a.article_id, a.outlet, a.text,
-                      CAST(epoch(COALESCE(a.published_at, a.fetched_at)) // 86400 AS INTEGER) AS day
-               FROM articles a JOIN dedup_ids USING (article_id)""").fetchall()
+        rows = con.execute(sql("story_article_texts")).fetchall()
     return {aid: _parse(aid, outlet, day, text) for aid, outlet, text, day in rows}
 
 
@@ -354,20 +352,15 @@ def _furniture_keys(con: duckdb.DuckDBPyConnection, keys: Iterable[int]) -> set[
     """The keys among `keys` that are furniture, from story_paragraphs as it stands. A key's holders
     are a sample fixed by the holder set (smallest hashes), so the verdict does not depend on order."""
     with _Registered(con, dedup_keys=_keys(keys)):
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE dedup_holders AS
-               SELECT key, article_id FROM story_paragraphs WHERE key IN (SELECT key FROM dedup_keys)
-               QUALIFY row_number() OVER (PARTITION BY key ORDER BY hash(article_id), article_id) <= $sample""",
-            {"sample": FURNITURE_SAMPLE})
-        held = con.execute("SELECT key, article_id FROM dedup_holders").to_arrow_table()
-        pages = con.execute("""SELECT article_id, key FROM story_paragraphs
-                               WHERE article_id IN (SELECT DISTINCT article_id FROM dedup_holders)""").to_arrow_table()
-        con.execute("DROP TABLE dedup_holders")
+        con.execute(sql("sample_paragraph_holders"), {"sample": FURNITURE_SAMPLE})
+        held = con.execute(sql("paragraph_holders")).to_arrow_table()
+        pages = con.execute(sql("paragraphs_of_holders")).to_arrow_table()
+        con.execute(sql("drop_table", table="dedup_holders"))
     paragraphs: dict[str, set[int]] = {}
-    for aid, key in zip(pages.column(0).to_pylist(), pages.column(1).to_pylist()):
+    for aid, key in zip(pages.column(0).to_pylist(), pages.column(1).to_pylist(), strict=True):
         paragraphs.setdefault(aid, set()).add(key)
     holders: dict[int, list[set[int]]] = {}
-    for key, aid in zip(held.column(0).to_pylist(), held.column(1).to_pylist()):
+    for key, aid in zip(held.column(0).to_pylist(), held.column(1).to_pylist(), strict=True):
         holders.setdefault(key, []).append(paragraphs[aid])
     return {key for key, sets in holders.items() if len(sets) > 1 and _furniture(sets, key)}
 
@@ -382,26 +375,23 @@ def _update_paragraphs(con: duckdb.DuckDBPyConnection, docs: dict[str, _Doc], in
     old: dict[str, set[int]] = {}
     if indexed:
         with _Registered(con, dedup_ids=_ids(indexed)):
-            rows = con.execute("SELECT article_id, key FROM story_paragraphs JOIN dedup_ids USING (article_id)")
-            for aid, key in rows.fetchall():
+            for aid, key in con.execute(sql("paragraphs_of_articles")).fetchall():
                 old.setdefault(aid, set()).add(key)
     relevant = set().union(*new.values(), *old.values())
     before = _furniture_keys(con, relevant)
     if old:
         with _Registered(con, dedup_ids=_ids(old)):
-            con.execute("DELETE FROM story_paragraphs WHERE article_id IN (SELECT article_id FROM dedup_ids)")
+            con.execute(sql("delete_paragraphs_of_articles"))
     rows = sorted((key, aid) for aid, keys in new.items() for key in keys)
     table = pa.table({"key": pa.array([k for k, _ in rows], pa.int64()),
                       "article_id": pa.array([a for _, a in rows], pa.string())})
     with _Registered(con, dedup_paras=table):
-        con.execute("INSERT INTO story_paragraphs SELECT key, article_id FROM dedup_paras")
+        con.execute(sql("insert_paragraphs"))
     furniture = _furniture_keys(con, relevant)
     crossed = before ^ furniture
     if crossed:
         with _Registered(con, dedup_ids=_ids(docs), dedup_keys=_keys(crossed)):
-            affected = {r[0] for r in con.execute(
-                """SELECT DISTINCT article_id FROM story_paragraphs WHERE key IN (SELECT key FROM dedup_keys)
-                   AND article_id NOT IN (SELECT article_id FROM dedup_ids)""").fetchall()}
+            affected = {r[0] for r in con.execute(sql("articles_holding_paragraphs")).fetchall()}
         if affected:
             others = _parse_stored(con, affected)
             extra = {key for d in others.values() for key, _ in d.paragraphs} - relevant
@@ -412,16 +402,12 @@ def _update_paragraphs(con: duckdb.DuckDBPyConnection, docs: dict[str, _Doc], in
 
 def _drop_index_rows(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> None:
     with _Registered(con, dedup_ids=_ids(ids)):
-        con.execute("""DELETE FROM story_postings WHERE doc_id IN
-                       (SELECT doc_id FROM story_docs JOIN dedup_ids USING (article_id))""")
-        con.execute("DELETE FROM story_docs WHERE article_id IN (SELECT article_id FROM dedup_ids)")
-        con.execute("""DELETE FROM story_edges WHERE a IN (SELECT article_id FROM dedup_ids)
-                       OR b IN (SELECT article_id FROM dedup_ids)""")
+        con.execute(sql("delete_story_index_of_articles"))
 
 
 def _index(con: duckdb.DuckDBPyConnection, docs: list[_Doc]) -> np.ndarray:
     """Insert docs and their sampled postings; returns the doc_ids given out, in `docs` order."""
-    first = con.execute("SELECT COALESCE(max(doc_id), 0) + 1 FROM story_docs").fetchone()[0]
+    first = scalar(con, "next_story_doc_id")
     doc_ids = np.arange(first, first + len(docs), dtype=np.int64)
     meta = pa.table({
         "article_id": pa.array([d.article_id for d in docs], pa.string()),
@@ -439,8 +425,7 @@ def _index(con: duckdb.DuckDBPyConnection, docs: list[_Doc]) -> np.ndarray:
                                   [len(d.samples) for d in docs])),
     })
     with _Registered(con, dedup_meta=meta, dedup_postings=postings):
-        con.execute("INSERT INTO story_docs SELECT * FROM dedup_meta")
-        con.execute("INSERT INTO story_postings SELECT * FROM dedup_postings")
+        con.execute(sql("insert_story_index"))
     return doc_ids
 
 
@@ -454,41 +439,28 @@ def _candidates(con: duckdb.DuckDBPyConnection, docs: list[_Doc], doc_ids: np.nd
     furniture changed gets a query of its own).
     """
     first, last = int(doc_ids.min()), int(doc_ids.max())
-    order = sorted(zip((d.day for d in docs), doc_ids.tolist()))
+    order = sorted(zip((d.day for d in docs), doc_ids.tolist(), strict=True))
     groups = [[order[0]]] if order else []
     for day, doc_id in order[1:]:
         if day - groups[-1][-1][0] > WINDOW_DAYS:
             groups.append([])
         groups[-1].append((day, doc_id))
-    con.execute("CREATE OR REPLACE TEMP TABLE dedup_hits (qd BIGINT, cd BIGINT, shared BIGINT)")
+    con.execute(sql("create_candidate_hits"))
     for group in groups:
         with _Registered(con, dedup_group=pa.table({"doc_id": pa.array([d for _, d in group], pa.int64())})):
             con.execute(
-                """INSERT INTO dedup_hits
-                   WITH q AS (SELECT h, doc_id, day FROM story_postings
-                              WHERE doc_id BETWEEN $first AND $last
-                                AND doc_id IN (SELECT doc_id FROM dedup_group))
-                   SELECT q.doc_id, p.doc_id, count(*)
-                   FROM q JOIN story_postings p ON p.h = q.h
-                   WHERE p.day BETWEEN $lo AND $hi AND abs(p.day - q.day) <= $window AND p.doc_id <> q.doc_id
-                     AND NOT (p.doc_id BETWEEN $first AND $last AND p.doc_id < q.doc_id)
-                   GROUP BY ALL HAVING count(*) >= $min_shared""",
+                sql("insert_candidate_hits"),
                 {"first": first, "last": last, "lo": group[0][0] - WINDOW_DAYS, "hi": group[-1][0] + WINDOW_DAYS,
                  "window": WINDOW_DAYS, "min_shared": MIN_SHARED_SAMPLES},
             )
-    pairs = con.execute(
-        """SELECT dq.article_id, dc.article_id
-           FROM dedup_hits h JOIN story_docs dq ON dq.doc_id = h.qd JOIN story_docs dc ON dc.doc_id = h.cd
-           WHERE h.shared >= $fraction * least(dq.n_samples, dc.n_samples)""",
-        {"fraction": MIN_SAMPLE_FRACTION}).fetchall()
-    con.execute("DROP TABLE dedup_hits")
+    pairs = con.execute(sql("candidate_pairs"), {"fraction": MIN_SAMPLE_FRACTION}).fetchall()
+    con.execute(sql("drop_table", table="dedup_hits"))
     return pairs
 
 
 def _stored_docs(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str, _Doc]:
     with _Registered(con, dedup_ids=_ids(ids)):
-        rows = con.execute("""SELECT article_id, outlet, shingles, heads FROM story_docs
-                              WHERE article_id IN (SELECT article_id FROM dedup_ids)""").fetchall()
+        rows = con.execute(sql("story_docs_of_articles")).fetchall()
     return {r[0]: _Doc.stored(*r) for r in rows}
 
 
@@ -501,43 +473,10 @@ def _insert_edges(con: duckdb.DuckDBPyConnection, edges: list[_Edge]) -> None:
         "rule": pa.array([e.rule for e in edges], pa.string()),
     })
     with _Registered(con, dedup_edges=table):
-        con.execute("INSERT INTO story_edges SELECT * FROM dedup_edges")
+        con.execute(sql("insert_story_edges"))
 
 
 # --- clustering and the stories rows -------------------------------------------------------
-
-_STORY_ROWS = """
-INSERT INTO stories
-WITH m AS (
-    SELECT a.article_id, a.story_id, a.outlet, COALESCE(a.published_at, a.fetched_at) AS t,
-           wire_own_site(a.url) AS own_wire, a.wire_service, COALESCE(d.n_shingles, 0) AS n,
-           max(COALESCE(d.n_shingles, 0)) OVER (PARTITION BY a.story_id) AS longest
-    FROM articles a LEFT JOIN story_docs d USING (article_id)
-    WHERE a.story_id IN (SELECT story_id FROM dedup_story_ids)
-),
-votes AS (
-    SELECT story_id, COALESCE(own_wire, wire_service) AS wire, count(own_wire) AS own, count(*) AS copies,
-           min(t) AS first_t
-    FROM m WHERE COALESCE(own_wire, wire_service) IS NOT NULL
-    GROUP BY 1, 2
-),
-wire AS (
-    SELECT story_id, wire FROM votes
-    QUALIFY row_number() OVER (PARTITION BY story_id ORDER BY own DESC, copies DESC, first_t, wire) = 1
-),
-canonical AS (
-    SELECT m.story_id, m.article_id FROM m LEFT JOIN wire w USING (story_id)
-    QUALIFY row_number() OVER (
-        PARTITION BY m.story_id
-        ORDER BY m.own_wire IS NOT NULL AND m.own_wire = w.wire DESC,  -- the agency's own page
-                 m.n >= 0.8 * m.longest DESC,  -- else a complete copy (80%+ of the longest) ...
-                 m.t, m.article_id) = 1  -- ... the earliest one
-)
-SELECT m.story_id, c.article_id, w.wire, min(m.t), count(*), count(DISTINCT m.outlet)
-FROM m JOIN canonical c USING (story_id) LEFT JOIN wire w USING (story_id)
-GROUP BY m.story_id, c.article_id, w.wire
-"""
-
 
 def connected_components(items: Iterable[str], links: Iterable[tuple[str, str]],
                          key: Callable[[str], Any] | None = None) -> dict[str, str]:
@@ -599,10 +538,10 @@ def _cluster(nodes: list[str], edges: set[tuple[str, str]]) -> list[int]:
             label[i] = keep
         members[keep] |= members.pop(gone)
         merged: dict[tuple[int, int], int] = {}
-        for (a, b), n in links.items():
-            a, b = (keep if a == gone else a), (keep if b == gone else b)
-            if a != b:
-                key = (min(a, b), max(a, b))
+        for (x, y), n in links.items():
+            x, y = (keep if x == gone else x), (keep if y == gone else y)
+            if x != y:
+                key = (min(x, y), max(x, y))
                 merged[key] = merged.get(key, 0) + n
         links = merged
     fresh = len(nodes)
@@ -611,7 +550,8 @@ def _cluster(nodes: list[str], edges: set[tuple[str, str]]) -> list[int]:
         for i in range(len(nodes)):
             own, links_to = label[i], Counter(label[j] for j in neighbours[i])
 
-            def cost(c: int | None) -> float:  # node i's disagreements in cluster c (None: alone)
+            def cost(c: int | None, i: int = i, own: int = own, links_to: Counter[int] = links_to) -> float:
+                # node i's disagreements in cluster c (None: alone)
                 inside = links_to.get(c, 0) if c is not None else 0
                 size = len(members[c]) - (c == own) if c is not None else 0
                 return len(neighbours[i]) - inside + MISSING_EDGE_COST * (size - inside)
@@ -696,9 +636,9 @@ def partition_component(nodes: list[str], edges: set[tuple[str, str]],
     edges = {e for e in edges if e[0] not in digests and e[1] not in digests}
     label = _attach_leaves(nodes, edges, _cluster(nodes, edges), shingles)
     first: dict[int, str] = {}
-    for node, c in zip(nodes, label):
+    for node, c in zip(nodes, label, strict=True):
         first.setdefault(c, node)
-    return {node: first[c] for node, c in zip(nodes, label)}
+    return {node: first[c] for node, c in zip(nodes, label, strict=True)}
 
 
 def _component_of(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> tuple[set[str], set[tuple[str, str]]]:
@@ -706,8 +646,7 @@ def _component_of(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> tuple[set[
     nodes, edges, frontier = set(seeds), set(), set(seeds)
     while frontier:
         with _Registered(con, dedup_ids=_ids(frontier)):
-            found = con.execute("""SELECT a, b FROM story_edges WHERE a IN (SELECT article_id FROM dedup_ids)
-                                   OR b IN (SELECT article_id FROM dedup_ids)""").fetchall()
+            found = con.execute(sql("story_edges_of_articles")).fetchall()
         edges.update(found)
         frontier = {x for e in found for x in e} - nodes
         nodes |= frontier
@@ -717,20 +656,12 @@ def _component_of(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> tuple[set[
 def _recluster(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
     """Re-partition the components holding `touched` articles and rewrite their stories rows."""
     with _Registered(con, dedup_ids=_ids(touched)):
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE dedup_old AS
-               SELECT DISTINCT story_id FROM articles
-               WHERE article_id IN (SELECT article_id FROM dedup_ids) AND story_id IS NOT NULL""")
-        seeds = {r[0] for r in con.execute(
-            """SELECT article_id FROM articles WHERE article_id IN (SELECT article_id FROM dedup_ids)
-                  OR story_id IN (SELECT story_id FROM dedup_old)""").fetchall()}
+        con.execute(sql("create_old_stories"))
+        seeds = {r[0] for r in con.execute(sql("articles_of_old_stories")).fetchall()}
     nodes, edges = _component_of(con, seeds)
     with _Registered(con, dedup_ids=_ids(nodes)):
-        con.execute("""INSERT INTO dedup_old SELECT DISTINCT story_id FROM articles
-                       WHERE article_id IN (SELECT article_id FROM dedup_ids) AND story_id IS NOT NULL""")
-        order = {aid: (t, aid) for aid, t in con.execute(
-            """SELECT article_id, COALESCE(published_at, fetched_at) FROM articles
-               WHERE article_id IN (SELECT article_id FROM dedup_ids)""").fetchall()}
+        con.execute(sql("add_old_stories"))
+        order = {aid: (t, aid) for aid, t in con.execute(sql("article_times")).fetchall()}
     edges = {e for e in edges if e[0] in order and e[1] in order}
     linked = {x for e in edges for x in e}
     shingles = {aid: d.shingles for aid, d in _stored_docs(con, linked).items()}
@@ -748,16 +679,7 @@ def _recluster(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
         "story_id": pa.array([story[aid] for aid in order], pa.string()),
     })
     with _Registered(con, dedup_assign=assignment):
-        con.execute("""UPDATE articles SET story_id = n.story_id FROM dedup_assign n
-                       WHERE articles.article_id = n.article_id
-                         AND articles.story_id IS DISTINCT FROM n.story_id""")
-        con.execute("""CREATE OR REPLACE TEMP TABLE dedup_story_ids AS
-                       SELECT DISTINCT story_id FROM dedup_assign""")
-    con.execute("""DELETE FROM stories WHERE story_id IN (SELECT story_id FROM dedup_old)
-                   OR story_id IN (SELECT story_id FROM dedup_story_ids)""")
-    con.execute(_STORY_ROWS)
-    con.execute("DROP TABLE dedup_old")
-    con.execute("DROP TABLE dedup_story_ids")
+        con.execute(sql("rewrite_stories"))
 
 
 def _assign_chunk(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
@@ -765,8 +687,7 @@ def _assign_chunk(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
     if not docs:
         return
     with _Registered(con, dedup_ids=_ids(docs)):
-        indexed = {r[0] for r in con.execute(
-            "SELECT article_id FROM story_docs WHERE article_id IN (SELECT article_id FROM dedup_ids)").fetchall()}
+        indexed = {r[0] for r in con.execute(sql("indexed_articles")).fetchall()}
     template = _update_paragraphs(con, docs, indexed)  # may add articles whose templates changed
     indexed |= docs.keys() - set(ids)
     if indexed:
@@ -783,18 +704,17 @@ def _assign_chunk(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
 
 def _index_is_current(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the stored index was built by this method (or there is none yet to rebuild)."""
-    method = con.execute("SELECT max(method) FROM story_index_method").fetchone()[0]
+    method = scalar(con, "story_index_method")
     if method == STORY_INDEX_METHOD:
         return True
-    if con.execute("SELECT count(*) FROM story_docs").fetchone()[0]:
+    if scalar(con, "count_story_docs"):
         return False
     _record_index_method(con)
     return True
 
 
 def _record_index_method(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("DELETE FROM story_index_method")
-    con.execute("INSERT INTO story_index_method VALUES (?)", [STORY_INDEX_METHOD])
+    con.execute(sql("record_story_index_method"), {"method": STORY_INDEX_METHOD})
 
 
 def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> None:
@@ -815,7 +735,7 @@ def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> No
 def assign_merged(con: duckdb.DuckDBPyConnection) -> int:
     """The load's story hook: stories for the articles its merge marked as new or changed
     (`articles_needing_story`, made by merge_articles.sql); returns how many."""
-    if not con.execute(sql("articles_were_merged")).fetchone()[0]:
+    if not scalar(con, "articles_were_merged"):
         return 0
     ids = [r[0] for r in con.execute(sql("articles_needing_story")).fetchall()]
     con.execute(sql("forget_articles_needing_story"))
@@ -831,10 +751,9 @@ def rebuild_stories(con: duckdb.DuckDBPyConnection) -> None:
     inside a transaction, as the rebuild-stories flow does.
     """
     for table in ("story_postings", "story_docs", "story_paragraphs", "story_edges", "stories"):
-        con.execute(f"DELETE FROM {table}")
+        con.execute(sql("delete_all_rows", table=table))
     _record_index_method(con)
-    con.execute("UPDATE articles SET story_id = NULL WHERE story_id IS NOT NULL")
-    ids = [r[0] for r in con.execute(
-        "SELECT article_id FROM articles ORDER BY COALESCE(published_at, fetched_at), article_id").fetchall()]
+    con.execute(sql("clear_story_assignments"))
+    ids = [r[0] for r in con.execute(sql("articles_in_publication_order")).fetchall()]
     for start in range(0, len(ids), CHUNK):
         _assign_chunk(con, ids[start:start + CHUNK])

@@ -22,7 +22,7 @@ from tasks import db
 from tasks.core.errors import LakeError
 from tasks.core.settings import Settings
 
-LAKE = "lake"  # the writer's name for the lake; readers attach it as `wirecopy`
+LAKE = "lake"  # the writer's name for the lake (sql/queries/publish_*.sql name it); readers attach it as `wirecopy`
 READER_ALIAS = "wirecopy"
 EXTENSIONS = {"ducklake": "ducklake", "sqlite": "sqlite_scanner", "postgres": "postgres_scanner"}
 
@@ -52,6 +52,20 @@ class Publisher:
     flow_run_id: str | None = None
 
 
+@dataclass(frozen=True)
+class _Publishing:
+    """One publish: who publishes, and to which catalog (named in its error messages)."""
+    publisher: Publisher
+    catalog: str
+
+    @property
+    def doing(self) -> str:
+        return f"publishing to the lake ducklake:{self.catalog}"
+
+
+PUBLISH_OUTCOME = "the articles are loaded; the next run publishes them"
+
+
 @dataclass
 class Published:
     version: int
@@ -66,17 +80,16 @@ def load_extensions(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
 
     Installing puts them in DuckDB's extension folder (~/.duckdb/extensions/v<version>/), where the
     DuckDB CLI of the same version finds them too."""
-    installed = {r[0] for r in con.execute(
-        "SELECT extension_name FROM duckdb_extensions() WHERE installed").fetchall()}
+    installed = {r[0] for r in con.execute(db.sql("installed_extensions")).fetchall()}
     for wheel, name in EXTENSIONS.items():
         if name not in installed:
             folder = resources.files(f"duckdb_extension_{wheel}") / "extensions" / f"v{duckdb.__version__}"
             files = [f for f in folder.iterdir() if f.name.endswith(".duckdb_extension")]
             if not files:
                 raise LakeError(f"no {wheel} extension for DuckDB {duckdb.__version__} in {folder}")
-            con.execute(f"INSTALL '{_quote(str(files[0]))}'")
+            con.execute(f"INSTALL '{_quote(str(files[0]))}'")  # DuckDB binds no parameter here
         if wheel == "ducklake" or catalog.startswith(f"{wheel}:"):
-            con.execute(f"LOAD {name}")
+            con.execute(db.sql("load_extension", extension=name))
 
 
 def _quote(text: str) -> str:
@@ -84,7 +97,8 @@ def _quote(text: str) -> str:
 
 
 def reader_attach(settings: Settings) -> str:
-    """The one statement an analyst runs (after which `USE wirecopy`)."""
+    """The one statement an analyst runs (after which `USE wirecopy`). DuckDB binds no parameter
+    in ATTACH, so the catalog is a quoted literal, built here and printed to analysts as it is."""
     return f"ATTACH 'ducklake:{_quote(settings.lake_catalog)}' AS {READER_ALIAS} (READ_ONLY)"
 
 
@@ -103,9 +117,7 @@ def lake_exists(settings: Settings) -> bool:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, str]]]:
-    rows = con.execute("""SELECT table_name, column_name, data_type FROM duckdb_columns()
-                          WHERE database_name = $db AND schema_name = 'main'
-                          ORDER BY table_name, column_index""", {"db": database}).fetchall()
+    rows = con.execute(db.sql("table_columns"), {"db": database}).fetchall()
     found: dict[str, list[tuple[str, str]]] = {}
     for table, column, kind in rows:
         found.setdefault(table, []).append((column, kind))
@@ -113,24 +125,13 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tu
 
 
 def _latest_version(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute(f"SELECT max(snapshot_id) FROM {LAKE}.snapshots()").fetchone()[0]
+    return int(db.scalar(con, "lake_version"))
 
 
 def _definitions(con: duckdb.DuckDBPyConnection, database: str) -> tuple[dict[str, str], dict[str, str]]:
     """Macros and views of a database, as statements that recreate them in the lake."""
-    macros = {}
-    for name, params, body, kind in con.execute(
-            """SELECT function_name, parameters, macro_definition, function_type FROM duckdb_functions()
-               WHERE database_name = $db AND schema_name = 'main' AND NOT internal
-                 AND function_type IN ('macro', 'table_macro') ORDER BY function_name""",
-            {"db": database}).fetchall():
-        table = "TABLE " if kind == "table_macro" else ""
-        macros[name] = f"CREATE OR REPLACE MACRO {name}({', '.join(params)}) AS {table}{body}"
-    views = {name: "CREATE OR REPLACE VIEW" + text.removeprefix("CREATE VIEW")
-             for name, text in con.execute(
-                 """SELECT view_name, sql FROM duckdb_views()
-                    WHERE database_name = $db AND schema_name = 'main' AND NOT internal""",
-                 {"db": database}).fetchall()}
+    macros, views = (dict(con.execute(db.sql(query), {"db": database}).fetchall())
+                     for query in ("macro_definitions", "view_definitions"))
     return macros, views
 
 
@@ -160,24 +161,18 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, publisher: Publi
     """Copy what changed since the last publish into the lake, as one snapshot; needs the writer's
     connection (file lock held). Cut short at any point, the next publish copies it again."""
     started = time.perf_counter()
+    publishing = _Publishing(publisher, settings.lake_catalog)
     try:
         load_extensions(con, settings.lake_catalog)
         con.execute(_writer_attach(settings))
-        return _publish(con, publisher, started)
-    except duckdb.Error as exc:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass
-        detail = str(exc).strip().splitlines()[0]
-        raise LakeError(f"publishing to the lake ducklake:{settings.lake_catalog} failed: {detail} "
-                        "(the articles are loaded; the next run publishes them)") from None
+        return _publish(con, publishing, started)
+    except duckdb.Error as exc:  # outside the lake's transactions, which raise LakeError themselves
+        raise db.failure(LakeError, publishing.doing, exc, PUBLISH_OUTCOME) from None
 
 
-def _publish(con: duckdb.DuckDBPyConnection, publisher: Publisher, started: float) -> Published:
-    recorded, recorded_schema = con.execute("SELECT version, schema_version FROM publish_state").fetchone() \
-        or (None, None)
-    schema = con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+def _publish(con: duckdb.DuckDBPyConnection, publishing: _Publishing, started: float) -> Published:
+    recorded, recorded_schema = con.execute(db.sql("publish_state")).fetchone() or (None, None)
+    schema = db.scalar(con, "schema_version")
     recovering = recorded != _latest_version(con)
     # Tables and definitions are compared after a migration, a cut-short publish, or a new lake.
     check_schema = recovering or schema != recorded_schema
@@ -189,50 +184,48 @@ def _publish(con: duckdb.DuckDBPyConnection, publisher: Publisher, started: floa
     _run(con, db.sql("publish_story_changes"), params)
     if "feeds" not in copy_whole:
         con.execute(db.sql("publish_feed_changes"))
-    copied = {"articles": "SELECT count(DISTINCT article_id) FROM publish_pending_articles",
-              "stories": "SELECT count(*) FROM publish_stories_new"}
-    articles, stories = (con.execute(f"SELECT count(*) FROM {table}" if table in copy_whole else query).fetchone()[0]
+    copied = {"articles": "count_pending_articles", "stories": "count_new_stories"}
+    articles, stories = (db.scalar(con, "count_rows", table=table) if table in copy_whole else db.scalar(con, query)
                          for table, query in copied.items())
     work_defs, lake_defs = (_definitions(con, "wirecopy"), _definitions(con, LAKE)) if check_schema else ((), ())
-    pending = {table: con.execute(f"SELECT count(*), count(*) FILTER (WHERE existed) FROM publish_pending_{table}"
-                                  ).fetchone() for table in KEYED}
+    pending: dict[str, tuple[int, int]] = {}
+    for table in KEYED:
+        keys, existed = con.execute(db.sql("count_pending", table=table)).fetchone() or (0, 0)
+        pending[table] = (keys, existed)
 
-    # The joins on pending keys become IN filters pushed into the scans, so the rows of a large
-    # table are read only where a key matches (DuckDB's default does this for up to 50 keys).
-    con.execute("SET dynamic_or_filter_threshold = $n", {"n": max(50, *(keys for keys, _ in pending.values()))})
-    con.execute("BEGIN TRANSACTION")
-    for table in copy_whole:
-        con.execute(f"CREATE OR REPLACE TABLE {LAKE}.{table} AS SELECT * FROM wirecopy.{table}")
-    for table, (keys, existed) in pending.items():
-        if table not in copy_whole and keys:
-            delete, insert = filter(str.strip, _keyed_sql("publish_rows", table).split(";"))
-            if existed or recovering:
-                con.execute(delete, params)
-            con.execute(insert)
-    for table in ("stories", "feeds"):
-        if table not in copy_whole:
-            con.execute(db.sql(f"publish_{table}"))
-    con.execute(f"USE {LAKE}")  # view bodies name tables unqualified: bind them to the lake's
-    try:
-        for wanted, present in zip(work_defs, lake_defs):
-            for name, statement in wanted.items():
-                if present.get(name) != statement:
-                    con.execute(statement)
-    finally:
-        con.execute("USE wirecopy")
-    con.execute(db.sql("published_versions"))
-    con.execute(f"CALL {LAKE}.set_commit_message('wirecopy', $message, extra_info => $info)",
-                {"message": f"{publisher.flow} {publisher.flow_run_id or ''}".strip(),
-                 "info": json.dumps({"flow": publisher.flow, "flow_run_id": publisher.flow_run_id})})
-    con.execute("COMMIT")
+    con.execute(db.sql("filter_threshold"), {"n": max(50, *(keys for keys, _ in pending.values()))})
+    publisher = publishing.publisher
+    with db.transaction(con, publishing.doing, outcome=PUBLISH_OUTCOME, error=LakeError):
+        for table in copy_whole:
+            con.execute(db.sql("publish_whole_table", table=table))
+        for table, (keys, existed) in pending.items():
+            if table not in copy_whole and keys:
+                delete, insert = filter(str.strip, _keyed_sql("publish_rows", table).split(";"))
+                if existed or recovering:
+                    con.execute(delete, params)
+                con.execute(insert)
+        for table in ("stories", "feeds"):
+            if table not in copy_whole:
+                con.execute(db.sql(f"publish_{table}"))
+        con.execute(db.sql("use_database", database=LAKE))  # view bodies name tables unqualified: the lake's
+        try:
+            for wanted, present in zip(work_defs, lake_defs, strict=True):
+                for name, statement in wanted.items():
+                    if present.get(name) != statement:
+                        con.execute(statement)
+        finally:
+            con.execute(db.sql("use_database", database="wirecopy"))
+        con.execute(db.sql("published_versions"))
+        con.execute(db.sql("lake_commit_message"),
+                    {"message": f"{publisher.flow} {publisher.flow_run_id or ''}".strip(),
+                     "info": json.dumps({"flow": publisher.flow, "flow_run_id": publisher.flow_run_id})})
     version = _latest_version(con)
-    con.execute(f"INSERT INTO {LAKE}.published_versions VALUES ($version, $flow, $run, now(), $articles, $stories)",
+    con.execute(db.sql("record_published_version"),
                 {"version": version, "flow": publisher.flow, "run": publisher.flow_run_id,
                  "articles": articles, "stories": stories})
 
-    con.execute("BEGIN TRANSACTION")
-    _run(con, db.sql("publish_synced"), {"version": _latest_version(con), "schema": schema})
-    if {"articles", "stories"} & set(copy_whole):
-        con.execute(db.sql("publish_shadows_reset"))
-    con.execute("COMMIT")
+    with db.transaction(con, publishing.doing, outcome=PUBLISH_OUTCOME, error=LakeError):
+        _run(con, db.sql("publish_synced"), {"version": _latest_version(con), "schema": schema})
+        if {"articles", "stories"} & set(copy_whole):
+            con.execute(db.sql("publish_shadows_reset"))
     return Published(version=version, articles=articles, stories=stories, seconds=time.perf_counter() - started)

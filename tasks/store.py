@@ -78,20 +78,20 @@ def _merge_batches(con: duckdb.DuckDBPyConnection, batches: list[Path], summary:
         _add_missing_columns(con, table)
         lake.note_pending(con, table)
         con.execute(sql(f"merge_{table}"))
-        summary.rows[table] = summary.rows.get(table, 0) + scalar(con, sql("count_merged", table=table))
+        summary.rows[table] = summary.rows.get(table, 0) + scalar(con, "count_merged", table=table)
 
 
-_DUCKDB_TYPES = {pa.string(): "VARCHAR", staging.TS: "TIMESTAMPTZ", pa.int32(): "INTEGER", pa.int64(): "BIGINT",
-                 pa.bool_(): "BOOLEAN", pa.binary(): "BLOB", pa.float64(): "DOUBLE"}
+_DUCKDB_TYPES = {pa.string(): "varchar", staging.TS: "timestamptz", pa.int32(): "integer", pa.int64(): "bigint",
+                 pa.bool_(): "boolean", pa.binary(): "blob", pa.float64(): "double"}
 
 
 def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Batches staged by an earlier version lack columns added since: give them NULLs, so the
     merge statements can name every column."""
-    present = {r[0] for r in con.execute(f"DESCRIBE staged_{table}").fetchall()}
+    present = {r[0] for r in con.execute(sql("staged_columns", table=table)).fetchall()}
     for column in staging.SCHEMAS[table]:
         if column.name not in present:
-            con.execute(f"ALTER TABLE staged_{table} ADD COLUMN {column.name} {_DUCKDB_TYPES[column.type]}")
+            con.execute(sql("add_staged_column", table=table, column=column.name, type=_DUCKDB_TYPES[column.type]))
 
 
 def read_feed_states(con: duckdb.DuckDBPyConnection | None) -> dict[str, FeedState]:

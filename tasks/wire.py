@@ -11,9 +11,13 @@ partly built on wire copy.
 from __future__ import annotations
 
 import re
+from functools import cache
 from urllib.parse import urlsplit
 
+import duckdb
+
 from tasks.clean import is_boilerplate, is_caption, is_credit_line, is_furniture, split_lines
+from tasks.db import sql
 
 # How each agency's name is written in bylines, credits, authors and site names.
 _NAMES = {
@@ -21,7 +25,6 @@ _NAMES = {
     "AP": r"(?:the\s+)?associated\s+press|ap",
     "AFP": r"agence\s+france[\s-]presse|afp",
 }
-_DOMAINS = {"Reuters": ("reuters.com",), "AP": ("apnews.com", "ap.org"), "AFP": ("afp.com",)}
 
 _BYLINE_LINES = 4  # bylines sit in the first lines
 _DATELINE_LINES = 10  # datelines may follow a headline, deck, byline and date lines
@@ -71,13 +74,29 @@ def _ignored(line: str) -> bool:
     )
 
 
+@cache
+def _agency_domains() -> dict[str, tuple[str, ...]]:
+    """The agencies' own domains, from the one list the database's wire_own_site() reads too
+    (sql/queries/define_wire_agency_sites.sql), evaluated once per process in memory."""
+    con = duckdb.connect()
+    try:
+        con.execute(sql("define_wire_agency_sites"))
+        rows = con.execute(sql("wire_agency_sites")).fetchall()
+    finally:
+        con.close()
+    domains: dict[str, tuple[str, ...]] = {}
+    for agency, domain in rows:
+        domains[agency] = (*domains.get(agency, ()), domain)
+    return domains
+
+
 def _own_site(agency: str, site_name: str | None, title: str | None, url: str | None) -> bool:
     """True when the page is on the agency's own site: its stories are its wire."""
     host = (urlsplit(url).hostname or "") if url else ""
     return bool(
         (site_name and _SITE[agency].match(site_name.strip()))
         or (title and _TITLE_SUFFIX[agency].search(title.strip()))
-        or any(host == d or host.endswith("." + d) for d in _DOMAINS[agency])
+        or any(host == d or host.endswith("." + d) for d in _agency_domains().get(agency, ()))
     )
 
 
@@ -87,7 +106,8 @@ _PROVIDER_LINE = {a: re.compile(rf"^(?:{n})(?:\s+[a-z]+)?\s*•$", re.I) for a, 
 # "Copyright 2024 The Associated Press. All rights reserved.", "© Copyright Thomson Reuters 2024";
 # not a picture credit ("© AP Photo/Jane Doe", "© Reuters/Jane Doe").
 _COPYRIGHT = {
-    a: re.compile(rf"^\W*(?:©|ⓒ|\(c\)|copyright)(?:[^.]{{0,30}}?[\s/])?(?:thomson\s*/\s*)?(?:{n})\b(?!\s*(?:/|photo|images?|foto))", re.I)
+    a: re.compile(rf"^\W*(?:©|ⓒ|\(c\)|copyright)(?:[^.]{{0,30}}?[\s/])?(?:thomson\s*/\s*)?(?:{n})\b"
+                  r"(?!\s*(?:/|photo|images?|foto))", re.I)
     for a, n in _NAMES.items()
 }
 _COPYRIGHT_MAX_WORDS = 30

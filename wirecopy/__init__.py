@@ -20,7 +20,7 @@ def connect(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     latest run that finished, and no run waits for it."""
     import duckdb
 
-    from tasks import lake
+    from tasks import db, lake
     from tasks.core.settings import load_settings
 
     settings = load_settings(None, db_path)
@@ -30,7 +30,7 @@ def connect(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     try:
         lake.load_extensions(con, settings.lake_catalog)
         con.execute(lake.reader_attach(settings))
-        con.execute(f"USE {lake.READER_ALIAS}")
+        con.execute(db.sql("use_database", database=lake.READER_ALIAS))
     except BaseException:
         con.close()
         raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 from importlib import resources
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from tasks.db import scalar, sql
 from wirecopy.newsroom import Newsroom, Page
 
 
@@ -31,13 +32,15 @@ def _page(outlet: dict, article: dict) -> bytes:
             body.append(f"<p><strong>{escape(outlet['newsletter'])}</strong></p>")
     if article.get("credit"):
         body.append(f"<p>{escape(article['credit'])}</p>")
-    caption = (f"<figure><img src=\"/img/1.jpg\" alt=\"\"><figcaption>{escape(article['caption'])}</figcaption></figure>"
-               if article.get("caption") else "")
+    caption = (f"<figure><img src=\"/img/1.jpg\" alt=\"\"><figcaption>{escape(article['caption'])}"
+               "</figcaption></figure>" if article.get("caption") else "")
     ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": article["title"],
-                     "datePublished": article["published"], "publisher": {"@type": "Organization", "name": outlet["name"]}})
+                     "datePublished": article["published"],
+                     "publisher": {"@type": "Organization", "name": outlet["name"]}})
     return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(article['title'])} | "
             f"{escape(outlet['name'])}</title><script type=\"application/ld+json\">{ld}</script></head><body>"
-            f"<header><nav><a href=\"/\">Home</a> <a href=\"/world\">World</a> <a href=\"/local\">Local</a></nav></header>"
+            "<header><nav><a href=\"/\">Home</a> <a href=\"/world\">World</a> "
+            "<a href=\"/local\">Local</a></nav></header>"
             f"<main><article><h1>{escape(article['title'])}</h1>{caption}{''.join(body)}</article></main>"
             f"<footer><p>© 2026 {escape(outlet['name'])}. All rights reserved.</p></footer></body></html>").encode()
 
@@ -86,7 +89,7 @@ def _feed(kind: str, name: str, items: list[tuple[str, str, str]], updated: str)
 
 def serve_demo_newsroom(room: Newsroom, now: datetime | None = None) -> list[tuple[str, str]]:
     """Register every outlet's pages and feed on `room`; returns (outlet, feed URL) pairs."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     data = dated_articles(now)
     feeds = []
     for key, outlet in data["outlets"].items():
@@ -115,10 +118,8 @@ def run_demo(db_path: Path | None = None) -> int:
     print(summary.line())
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = con.execute(
-            "SELECT a.outlet, coalesce(a.wire_service, '-'), a.story_id, a.title, length(a.text) "
-            "FROM articles a ORDER BY a.story_id, a.published_at").fetchall()
-        stories = con.execute("SELECT count(*) FROM stories").fetchone()[0]
+        rows = con.execute(sql("demo_articles")).fetchall()
+        stories = scalar(con, "count_rows", table="stories")
     finally:
         con.close()
     print(f"\n{len(rows)} articles in {stories} stories, loaded into {db}\n")

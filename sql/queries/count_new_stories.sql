@@ -1,0 +1,2 @@
+-- Story rows a publish copies.
+SELECT count(*) FROM publish_stories_new;

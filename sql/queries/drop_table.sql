@@ -1,0 +1,2 @@
+-- A work table (dedup's temp tables) no longer needed.
+DROP TABLE {table};

@@ -1,0 +1,2 @@
+-- An installed extension, loaded into this connection.
+LOAD {extension};

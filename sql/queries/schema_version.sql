@@ -1,0 +1,2 @@
+-- The latest migration applied to this database.
+SELECT max(version) FROM schema_migrations;

@@ -1,0 +1,2 @@
+-- Unqualified names resolve in this database from now on.
+USE {database};
