@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
@@ -14,6 +15,7 @@ from flows.progress import Progress
 from flows.runner import task_runner
 from tasks import db, politeness, reprocess, staging, store
 from tasks.core import records
+from tasks.core.kinds import QueueStatus
 from tasks.core.records import FetchItem
 from tasks.core.settings import Settings, load_feeds, load_settings
 from tasks.sitemaps import day_bounds
@@ -54,12 +56,8 @@ def _stored_page_batches(urls: list[str], settings: Settings) -> Iterator[tuple]
 
 def _pending_rows(items: list[FetchItem]) -> list[dict]:
     """Queue rows for discovered URLs, staged before fetching so a killed backfill loses none."""
-    from datetime import datetime, timezone
-
-    now = datetime.now(timezone.utc)
-    return [dict(url=i.url, feed_url=i.feed_url, outlet=i.outlet, feed_title=i.feed_title,
-                 feed_published_at=i.feed_published_at, status="pending", attempts=0, last_error=None,
-                 last_attempt_at=None, next_attempt_at=None, updated_at=now) for i in items]
+    now = datetime.now(UTC)
+    return [i.queue_row(QueueStatus.PENDING, updated_at=now) for i in items]
 
 
 @flow(name="backfill", task_runner=task_runner(), log_prints=False)

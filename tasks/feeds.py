@@ -2,26 +2,20 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from tasks.botwall import CHALLENGE_STATUSES, challenge_vendor
 from tasks.core.errors import FetchFailed
-from tasks.core.kinds import SourceKind
+from tasks.core.kinds import ErrorKind, SourceKind
 from tasks.core.records import ChildSitemap, FeedState, PollResult
 from tasks.core.settings import Settings
 from tasks.http import HttpResult, fetch_url, retry_after
-from tasks.schedule import PollSchedule, describe_interval, entry_frequency
+from tasks.schedule import PollSchedule, backoff_delay, describe_interval, entry_frequency
 from tasks.sources import ANY_KIND_ACCEPT, PollContext, SourceRead, detect_kind, source_for
 
 READ_BODY_FOR = frozenset(range(200, 300)) | CHALLENGE_STATUSES
-
-
-def backoff_delay(failures: int, settings: Settings) -> timedelta:
-    """Exponential backoff after consecutive failures: base, 2x base, 4x base... capped."""
-    seconds = settings.backoff_base_seconds * (2 ** max(failures - 1, 0))
-    return timedelta(seconds=min(seconds, settings.backoff_max_seconds))
 
 
 def _context(client: httpx.AsyncClient, state: FeedState, settings: Settings, feed_url: str, now: datetime,
@@ -52,7 +46,7 @@ async def poll_feed(client: httpx.AsyncClient, state: FeedState, settings: Setti
     this poll's entries it sets the next poll (tasks/schedule.py). `children` are a sitemap
     index's children as stored.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     started = time.monotonic()
     result = PollResult(configured_url=state.configured_url, feed_url=state.url, outlet=state.outlet,
                         polled_at=now, status="", ok=False, etag=state.etag,
@@ -84,13 +78,13 @@ async def poll_feed(client: httpx.AsyncClient, state: FeedState, settings: Setti
             if read.readable:
                 result.kind = kind
             result.ok = read.readable
-            if result.ok:  # validators only from a response that was read: a 304 must mean "seen"
+            if read.problem_kind is not None:  # nothing could be read: the poll failed, and why
+                result.status = read.problem_kind
+            else:  # validators only from a response that was read: a 304 must mean "seen"
                 result.etag = response.headers.get("etag") or None
                 result.last_modified = response.headers.get("last-modified") or None
-            elif read.problem:
-                result.status = read.problem.split(":", 1)[0]
         elif vendor := challenge_vendor(response.status, response.headers, response.body):
-            result.status, result.blocked_by = "blocked", vendor
+            result.status, result.blocked_by = ErrorKind.BLOCKED, vendor
             result.error = f"blocked by {vendor}: a challenge page answered HTTP {response.status}"
             if response.status in (429, 503):
                 delay_until = retry_after(response.headers, now, settings.backoff_max_seconds)

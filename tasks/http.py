@@ -8,13 +8,14 @@ import ssl
 import zlib
 from collections.abc import Container
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from tasks.core.errors import FetchFailed
+from tasks.core.kinds import ErrorKind
 from tasks.core.settings import Settings
 from tasks.netguard import GuardedBackend, RefusedAddress, allow_host_of
 from tasks.urls import ALLOWED_SCHEMES
@@ -81,7 +82,7 @@ class BoundedDecoder:
             self._z = zlib.decompressobj(zlib.MAX_WBITS)
             self._raw_fallback = True
         else:
-            raise FetchFailed("bad_encoding", f"unsupported Content-Encoding {encoding!r}")
+            raise FetchFailed(ErrorKind.BAD_ENCODING, f"unsupported Content-Encoding {encoding!r}")
         self._limit = limit
         self._size = 0
         self._first = True
@@ -89,7 +90,7 @@ class BoundedDecoder:
     def _grow(self, n: int) -> None:
         self._size += n
         if self._size > self._limit:
-            raise FetchFailed("too_large", f"response larger than {self._limit} bytes once decoded")
+            raise FetchFailed(ErrorKind.TOO_LARGE, f"response larger than {self._limit} bytes once decoded")
 
     def feed(self, chunk: bytes) -> bytes:
         if self._z is None:
@@ -105,7 +106,7 @@ class BoundedDecoder:
                     self._z = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
                     self._first = False
                     continue
-                raise FetchFailed("bad_encoding", f"corrupt compressed body: {exc}") from None
+                raise FetchFailed(ErrorKind.BAD_ENCODING, f"corrupt compressed body: {exc}") from None
             self._first = False
             self._grow(len(piece))
             out.append(piece)
@@ -123,14 +124,14 @@ class BoundedDecoder:
 async def _read_body(response: httpx.Response, limit: int) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:  # raw bytes alone are over the limit
-        raise FetchFailed("too_large", f"Content-Length {declared} exceeds the limit of {limit} bytes")
+        raise FetchFailed(ErrorKind.TOO_LARGE, f"Content-Length {declared} exceeds the limit of {limit} bytes")
     decoder = BoundedDecoder(response.headers.get("content-encoding", ""), limit)
     parts: list[bytes] = []
     raw = 0
     async for chunk in response.aiter_raw():
         raw += len(chunk)
         if raw > limit:  # compressed size alone already over the limit
-            raise FetchFailed("too_large", f"response larger than {limit} bytes")
+            raise FetchFailed(ErrorKind.TOO_LARGE, f"response larger than {limit} bytes")
         parts.append(decoder.feed(chunk))
     parts.append(decoder.finish())
     return b"".join(parts)
@@ -139,7 +140,7 @@ async def _read_body(response: httpx.Response, limit: int) -> bytes:
 def _check_scheme(url: str) -> None:
     scheme = urlsplit(url).scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
-        raise FetchFailed("bad_scheme", f"refused {scheme or 'schemeless'} URL: {url[:200]}")
+        raise FetchFailed(ErrorKind.BAD_SCHEME, f"refused {scheme or 'schemeless'} URL: {url[:200]}")
 
 
 async def fetch_url(client: httpx.AsyncClient, url: str, settings: Settings, *, max_bytes: int,
@@ -156,20 +157,20 @@ async def fetch_url(client: httpx.AsyncClient, url: str, settings: Settings, *, 
                 return await _fetch_following(client, url, settings, max_bytes, headers or {},
                                               read_body_for)
     except TimeoutError:
-        raise FetchFailed("timeout", f"no complete response within {settings.total_timeout:g}s") from None
+        raise FetchFailed(ErrorKind.TIMEOUT, f"no complete response within {settings.total_timeout:g}s") from None
     except RefusedAddress as exc:
-        raise FetchFailed("refused", str(exc)) from None
+        raise FetchFailed(ErrorKind.REFUSED, str(exc)) from None
     except httpx.TimeoutException as exc:
         detail = str(exc) or (  # httpx's read and connect timeouts carry no message
             f"no connection within {settings.connect_timeout:g}s" if isinstance(exc, httpx.ConnectTimeout)
             else f"no data for {settings.read_timeout:g}s" if isinstance(exc, httpx.ReadTimeout) else "timed out")
-        raise FetchFailed("timeout", f"{type(exc).__name__}: {detail}") from None
+        raise FetchFailed(ErrorKind.TIMEOUT, f"{type(exc).__name__}: {detail}") from None
     except httpx.RemoteProtocolError as exc:
-        raise FetchFailed("protocol", f"connection broke: {exc}") from None
+        raise FetchFailed(ErrorKind.PROTOCOL, f"connection broke: {exc}") from None
     except httpx.InvalidURL as exc:
-        raise FetchFailed("bad_url", str(exc)) from None
+        raise FetchFailed(ErrorKind.BAD_URL, str(exc)) from None
     except (httpx.TransportError, OSError) as exc:
-        raise FetchFailed("network", f"{type(exc).__name__}: {exc}") from None
+        raise FetchFailed(ErrorKind.NETWORK, f"{type(exc).__name__}: {exc}") from None
 
 
 async def _fetch_following(client: httpx.AsyncClient, url: str, settings: Settings, max_bytes: int,
@@ -184,9 +185,9 @@ async def _fetch_following(client: httpx.AsyncClient, url: str, settings: Settin
             if status in REDIRECT_CODES and "location" in response.headers:
                 target = urljoin(current, response.headers["location"])
                 if target in seen:
-                    raise FetchFailed("redirect_loop", f"redirect loop at {target[:200]}")
+                    raise FetchFailed(ErrorKind.REDIRECT_LOOP, f"redirect loop at {target[:200]}")
                 if len(redirects) >= settings.max_redirects:
-                    raise FetchFailed("too_many_redirects",
+                    raise FetchFailed(ErrorKind.TOO_MANY_REDIRECTS,
                                       f"more than {settings.max_redirects} redirects from {url[:200]}")
                 redirects.append((status, target))
                 seen.add(target)
@@ -211,6 +212,6 @@ def retry_after(headers: dict[str, str], now: datetime, cap_seconds: float) -> d
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         delay = (when - now).total_seconds()
     return now + timedelta(seconds=min(max(delay, 0.0), cap_seconds))

@@ -14,23 +14,21 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from tasks.botwall import CHALLENGE_STATUSES, challenge_vendor
 from tasks.core.errors import ExtractTimeout, FetchFailed
+from tasks.core.kinds import ErrorKind, QueueStatus, http_error_kind, is_permanent
 from tasks.core.records import BatchResult, BatchSummary, FetchItem
 from tasks.core.settings import Settings
 from tasks.http import fetch_url, make_client, retry_after
 from tasks.politeness import Politeness, RobotsRecord, Verdict
+from tasks.schedule import backoff_delay
 from tasks.urls import article_id_for
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
-PERMANENT_KINDS = {"refused", "bad_scheme", "bad_url", "too_large", "not_html", "extract",
-                   "too_many_redirects", "redirect_loop", "bad_encoding"}
-PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 451}
-TRANSIENT_KINDS = {"network", "protocol", "timeout"}
 READ_BODY_FOR = frozenset({200}) | CHALLENGE_STATUSES  # a challenge page is recognised by its body
 T = TypeVar("T")
 
@@ -63,7 +61,7 @@ def extract_page(body: bytes, url: str, feed_title: str | None,
 def article_row(item: FetchItem, article: dict, fetched_at: datetime) -> dict:
     """An `articles` row from what the feed said and what extraction found."""
     return dict(article_id=article_id_for(item.url), url=item.url, outlet=item.outlet,
-                feed_url=item.feed_url, fetched_at=fetched_at, extracted_at=datetime.now(timezone.utc),
+                feed_url=item.feed_url, fetched_at=fetched_at, extracted_at=datetime.now(UTC),
                 **{k: article[k] for k in ("title", "authors", "published_at", "text", "language",
                                            "wire_service", "site_name", "description", "page_url",
                                            "cleaning_emptied")})
@@ -233,21 +231,20 @@ class _BatchRows:
         self.summary = BatchSummary()
 
     def failed(self, item: FetchItem, kind: str, message: str, when: datetime,
-               permanent: bool, not_before: datetime | None = None, blocked_by: str | None = None) -> datetime | None:
-        """A failed attempt: retried after exponential backoff, or after the site's Retry-After
-        (`not_before`) when that is later; refused for good after max_page_attempts."""
+               not_before: datetime | None = None, blocked_by: str | None = None) -> datetime | None:
+        """A failed attempt of this kind (an ErrorKind, or http_error_kind): refused for good when
+        the kind is permanent or after max_page_attempts, else retried after exponential backoff, or
+        after the site's Retry-After (`not_before`) when that is later."""
         attempts = item.attempts + 1
-        if attempts >= self.settings.max_page_attempts:
-            permanent = True
-        delay = self.settings.backoff_base_seconds * (2 ** (attempts - 1))
-        next_at = when + timedelta(seconds=min(delay, self.settings.backoff_max_seconds))
+        permanent = is_permanent(kind) or attempts >= self.settings.max_page_attempts
+        next_at = when + backoff_delay(attempts, self.settings)
         if not_before is not None:
             next_at = max(next_at, not_before)
         self.rows["page_errors"].append(dict(url=item.url, feed_url=item.feed_url, attempted_at=when,
                                              kind=kind, error=message[:2000], blocked_by=blocked_by))
-        self.rows["fetch_queue"].append(self._queue_row(
-            item, status="refused" if permanent else "failed", attempts=attempts, error=message[:2000],
-            when=when, next_at=None if permanent else next_at))
+        self.rows["fetch_queue"].append(item.queue_row(
+            QueueStatus.REFUSED if permanent else QueueStatus.FAILED, attempts=attempts, error=message[:2000],
+            attempted_at=when, next_attempt_at=None if permanent else next_at))
         self.summary.pages_failed += 1
         self.summary.errors[kind] = self.summary.errors.get(kind, 0) + 1
         return None if permanent else next_at
@@ -258,19 +255,18 @@ class _BatchRows:
         self.summary.pages_disallowed += 1
         if item.robots_fingerprint == fingerprint:
             return
-        when = datetime.now(timezone.utc)
+        when = datetime.now(UTC)
         self.rows["page_errors"].append(dict(url=item.url, feed_url=item.feed_url, attempted_at=when,
-                                             kind="robots", error=reason[:2000], blocked_by=None))
-        self.rows["fetch_queue"].append(self._queue_row(item, status="disallowed", attempts=item.attempts,
-                                                        error=reason[:2000], when=when, next_at=None,
-                                                        robots_fingerprint=fingerprint))
-        self.summary.errors["robots"] = self.summary.errors.get("robots", 0) + 1
+                                             kind=ErrorKind.ROBOTS, error=reason[:2000], blocked_by=None))
+        self.rows["fetch_queue"].append(item.queue_row(QueueStatus.DISALLOWED, error=reason[:2000],
+                                                       attempted_at=when, robots_fingerprint=fingerprint))
+        self.summary.errors[ErrorKind.ROBOTS] = self.summary.errors.get(ErrorKind.ROBOTS, 0) + 1
 
     def deferred(self, item: FetchItem, until: datetime, reason: str) -> None:
         """Not attempted: its host asked us to wait. Stays pending, no attempt counted."""
-        self.rows["fetch_queue"].append(self._queue_row(
-            item, status="pending", attempts=item.attempts, error=reason[:2000],
-            when=datetime.now(timezone.utc), next_at=until))
+        self.rows["fetch_queue"].append(item.queue_row(
+            QueueStatus.PENDING, error=reason[:2000], attempted_at=datetime.now(UTC),
+            next_attempt_at=until))
         self.summary.pages_deferred += 1
 
     def fetched(self, item: FetchItem, final_url: str, status: int, content_type: str | None,
@@ -284,19 +280,11 @@ class _BatchRows:
         self.rows["articles"].append(article_row(item, article, when))
         if article["cleaning_emptied"]:  # kept as an article; the reason stays on record
             self.rows["page_errors"].append(dict(
-                url=item.url, feed_url=item.feed_url, attempted_at=when, kind="cleaning_emptied",
+                url=item.url, feed_url=item.feed_url, attempted_at=when, kind=ErrorKind.CLEANING_EMPTIED,
                 error="cleaning removed every line extraction found; stored what extraction found"))
-        self.rows["fetch_queue"].append(self._queue_row(item, status="done", attempts=item.attempts + 1,
-                                                        error=None, when=when, next_at=None))
+        self.rows["fetch_queue"].append(item.queue_row(QueueStatus.DONE, attempts=item.attempts + 1,
+                                                       attempted_at=when))
         self.summary.articles += 1
-
-    @staticmethod
-    def _queue_row(item: FetchItem, *, status: str, attempts: int, error: str | None,
-                   when: datetime, next_at: datetime | None, robots_fingerprint: str | None = None) -> dict:
-        return dict(url=item.url, feed_url=item.feed_url, outlet=item.outlet, feed_title=item.feed_title,
-                    feed_published_at=item.feed_published_at, status=status, attempts=attempts,
-                    last_error=error, last_attempt_at=when, next_attempt_at=next_at,
-                    updated_at=datetime.now(timezone.utc), robots_fingerprint=robots_fingerprint)
 
 
 class _HostWaits:
@@ -337,7 +325,7 @@ async def _process_batch(items: list[FetchItem], settings: Settings,
         host, site = parts.hostname or "", parts.netloc
         try:
             async with per_host[host]:
-                if wait := _HOST_WAITS.get(site, datetime.now(timezone.utc)):
+                if wait := _HOST_WAITS.get(site, datetime.now(UTC)):
                     out.deferred(item, *wait)
                     return
                 admission = await polite.admit(client, item.url, item.feed_url)
@@ -345,27 +333,26 @@ async def _process_batch(items: list[FetchItem], settings: Settings,
                     out.disallowed(item, admission.fingerprint or "", admission.reason)
                     return
                 if admission.verdict is Verdict.UNREACHABLE:
-                    out.failed(item, admission.kind, admission.reason, datetime.now(timezone.utc), permanent=False)
+                    out.failed(item, admission.kind, admission.reason, datetime.now(UTC))
                     return
                 if (later := await polite.pace(item.url)) is not None:
                     out.deferred(item, later, f"{host} is paced at one request every "
                                               f"{polite.crawl_delay(item.url):g}s; left for a later run")
                     return
                 async with overall:
-                    when = datetime.now(timezone.utc)
+                    when = datetime.now(UTC)
                     started = time.perf_counter()
                     try:
                         response = await _fetch_with_retry(client, item, settings)
                     finally:
                         out.summary.fetch_seconds += time.perf_counter() - started
         except FetchFailed as exc:
-            out.failed(item, exc.kind, str(exc), when, permanent=exc.kind in PERMANENT_KINDS)
+            out.failed(item, exc.kind, str(exc), when)
             return
         if vendor := challenge_vendor(response.status, response.headers, response.body):
             not_before = retry_after(response.headers, when, settings.backoff_max_seconds)
-            next_at = out.failed(item, "blocked", f"blocked by {vendor}: a challenge page answered HTTP "
-                                 f"{response.status}", when, permanent=False, not_before=not_before,
-                                 blocked_by=vendor)
+            next_at = out.failed(item, ErrorKind.BLOCKED, f"blocked by {vendor}: a challenge page answered "
+                                 f"HTTP {response.status}", when, not_before=not_before, blocked_by=vendor)
             if next_at is not None:  # the site's other pages would meet the same wall: they wait too
                 _HOST_WAITS.put(site, next_at, f"{site} answered with a {vendor} challenge; "
                                                f"its pages wait until {next_at:%Y-%m-%d %H:%M:%S}Z")
@@ -377,12 +364,12 @@ async def _process_batch(items: list[FetchItem], settings: Settings,
                 if not_before is not None:
                     _HOST_WAITS.put(site, not_before, f"{site} answered HTTP {response.status} with "
                                                       f"Retry-After until {not_before:%Y-%m-%d %H:%M:%S}Z")
-            out.failed(item, f"http_{response.status}", f"HTTP {response.status}", when,
-                       permanent=response.status in PERMANENT_STATUSES, not_before=not_before)
+            out.failed(item, http_error_kind(response.status), f"HTTP {response.status}", when,
+                       not_before=not_before)
             return
         content_type = response.headers.get("content-type")
         if not _is_html(content_type):
-            out.failed(item, "not_html", f"not an HTML page: {content_type}", when, permanent=True)
+            out.failed(item, ErrorKind.NOT_HTML, f"not an HTML page: {content_type}", when)
             return
         args = (response.body, item.url, item.feed_title, item.feed_published_at)
         try:
@@ -392,17 +379,16 @@ async def _process_batch(items: list[FetchItem], settings: Settings,
             compressed = await asyncio.to_thread(zlib.compress, response.body, 1)
             out.fetched(item, response.final_url, response.status, content_type, when,
                         len(response.body), compressed)
-            out.failed(item, "extract_timeout", str(exc), when, permanent=True)
+            out.failed(item, ErrorKind.EXTRACT_TIMEOUT, str(exc), when)
             return
         except BrokenProcessPool:
-            out.failed(item, "extract_crash", "the extraction worker died on this page", when,
-                       permanent=False)
+            out.failed(item, ErrorKind.EXTRACT_CRASH, "the extraction worker died on this page", when)
             return
         out.summary.extract_seconds += seconds
         out.fetched(item, response.final_url, response.status, content_type, when,
                     len(response.body), compressed)
         if article is None:
-            out.failed(item, "extract", error or "no article text", when, permanent=True)
+            out.failed(item, ErrorKind.EXTRACT, error or "no article text", when)
         else:
             out.extracted(item, article, when)
 
@@ -420,7 +406,7 @@ async def _fetch_with_retry(client, item: FetchItem, settings: Settings):
                                        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
                                        allowed_host=item.feed_url, read_body_for=READ_BODY_FOR)
         except FetchFailed as exc:
-            if attempt == 2 or exc.kind not in TRANSIENT_KINDS - {"timeout"}:
+            if attempt == 2 or exc.kind not in (ErrorKind.NETWORK, ErrorKind.PROTOCOL):  # a dropped connection
                 raise
         else:
             # A 503 that says when to come back is not retried now: the fetch queue waits for it.

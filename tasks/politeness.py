@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from protego import Protego
 
 from tasks import db
 from tasks.core.errors import FetchFailed
+from tasks.core.kinds import ErrorKind
 from tasks.http import fetch_url
 
 if TYPE_CHECKING:
@@ -67,13 +68,11 @@ class RobotsRecord:
                     status=self.status, fingerprint=self.fingerprint, body=self.body)
 
 
-UNREACHABLE_KINDS = {"network", "protocol", "timeout"}  # no answer: the pages wait; any other failure allows all
-
-
-def _fingerprint(status: int, body: str | None, failure: str | None = None) -> str:
-    """What decides access: the rules when robots.txt was read, else the kind of answer."""
+def _fingerprint(status: int, body: str | None, failure: ErrorKind | None = None) -> str:
+    """What decides access: the rules when robots.txt was read, else the kind of answer. No answer
+    (`failure.no_answer`) means the pages wait; any other failure allows all."""
     if failure is not None:
-        return f"unreachable:{failure}" if failure in UNREACHABLE_KINDS else f"unavailable:{failure}"
+        return f"unreachable:{failure}" if failure.no_answer else f"unavailable:{failure}"
     if status == 200 and body is not None:
         return "sha1:" + hashlib.sha1(body.encode("utf-8")).hexdigest()
     return f"unreachable:http_{status}" if status == 429 or status >= 500 else "missing"
@@ -89,8 +88,18 @@ class Verdict(StrEnum):
 class Admission:
     verdict: Verdict
     fingerprint: str | None = None
-    kind: str = ""  # for UNREACHABLE: the page error's kind
+    kind: ErrorKind = ErrorKind.ROBOTS_UNREACHABLE  # for UNREACHABLE: the page error's kind
     reason: str = ""
+
+
+def _no_answer_kind(failure: str) -> ErrorKind | None:
+    """The kind in an unreachable fingerprint (`unreachable:timeout`) when it says the host did not
+    answer; None for an HTTP status (`unreachable:http_503`)."""
+    try:
+        kind = ErrorKind(failure)
+    except ValueError:
+        return None
+    return kind if kind.no_answer else None
 
 
 class _RobotsCache:
@@ -157,7 +166,7 @@ class Politeness:
         record = self._used[origin] = await self._robots(client, origin, allowed_host)
         if record.unreachable:
             failure = record.fingerprint.split(":", 1)[1]
-            kind = failure if failure in UNREACHABLE_KINDS else "robots_unreachable"
+            kind = _no_answer_kind(failure) or ErrorKind.ROBOTS_UNREACHABLE
             return Admission(Verdict.UNREACHABLE, kind=kind, reason=f"robots.txt of {origin} could not be read "
                              f"({record.error or failure}); the page was not fetched")
         rules = record.rules
@@ -182,7 +191,7 @@ class Politeness:
         interval = self.crawl_delay(url)
         wait = _PACER.reserve(host, interval, MAX_PACING_WAIT)
         if wait is None:
-            return datetime.now(timezone.utc) + timedelta(seconds=MAX_PACING_WAIT)
+            return datetime.now(UTC) + timedelta(seconds=MAX_PACING_WAIT)
         if wait > 0:
             await asyncio.sleep(wait)
         return None
@@ -193,12 +202,12 @@ class Politeness:
         return self.settings.user_agent.split("/", 1)[0].split()[0] or self.settings.user_agent
 
     async def _robots(self, client: httpx.AsyncClient, origin: str, allowed_host: str) -> RobotsRecord:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if (record := _ROBOTS.get(origin, now)) is not None:
             return record
         lock = self._locks.setdefault(origin, asyncio.Lock())
         async with lock:
-            if (record := _ROBOTS.get(origin, datetime.now(timezone.utc))) is not None:
+            if (record := _ROBOTS.get(origin, datetime.now(UTC))) is not None:
                 return record
             record = await self._fetch_robots(client, origin, allowed_host)
             _ROBOTS.put(record)
@@ -207,7 +216,7 @@ class Politeness:
 
     async def _fetch_robots(self, client: httpx.AsyncClient, origin: str, allowed_host: str) -> RobotsRecord:
         await self.pace(origin + "/robots.txt")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         try:
             response = await fetch_url(client, origin + "/robots.txt", self.settings, max_bytes=ROBOTS_MAX_BYTES,
                                        headers={"Accept": "text/plain, */*;q=0.5"}, allowed_host=allowed_host)

@@ -4,10 +4,11 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tasks import db, staging, store
 from tasks.core import records
+from tasks.core.kinds import ErrorKind, QueueStatus
 from tasks.core.records import FeedConfig, FeedState, FetchItem, PollResult
 from tasks.core.settings import Settings
 from tasks.feeds import poll_feed
@@ -42,7 +43,7 @@ class PollSummary:
 def plan_run(feeds: list[FeedConfig], settings: Settings, *, force: bool = False,
              now: datetime | None = None) -> RunPlan:
     """Read feed state and due page retries; feeds in backoff, or gone (410), wait."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     with db.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
         states = store.read_feed_states(con)
         retries = [FetchItem(url=r[0], feed_url=r[1], outlet=r[2], feed_title=r[3],
@@ -83,7 +84,7 @@ def poll_feeds(states: list[FeedState], settings: Settings) -> PollSummary:
     """Poll every due feed, find the entries wirecopy has not seen, and stage it all."""
     started = time.perf_counter()
     with db.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
-        history = store.read_poll_history(con, [s.url for s in states], since=datetime.now(timezone.utc) - WINDOW)
+        history = store.read_poll_history(con, [s.url for s in states], since=datetime.now(UTC) - WINDOW)
     results = asyncio.run(_poll_all(states, settings, history)) if states else []
     candidates = list(dict.fromkeys(e.url for r in results for e in r.entries if e.url))
     with db.reader(settings.db_path, wait_seconds=settings.db_wait_seconds) as con:
@@ -100,7 +101,7 @@ def poll_feeds(states: list[FeedState], settings: Settings) -> PollSummary:
                                              first_seen_at=r.polled_at))
             if e.url is None:
                 rows["page_errors"].append(dict(url=e.entry_id, feed_url=r.stored_url,
-                                                attempted_at=r.polled_at, kind="bad_link",
+                                                attempted_at=r.polled_at, kind=ErrorKind.BAD_LINK,
                                                 error=e.link_error))
                 continue
             if e.url in known or e.url in queued:
@@ -110,10 +111,7 @@ def poll_feeds(states: list[FeedState], settings: Settings) -> PollSummary:
             item = FetchItem(url=e.url, feed_url=r.stored_url, outlet=r.outlet, feed_title=e.title,
                              feed_published_at=e.published_at)
             summary.new_items.append(item)
-            rows["fetch_queue"].append(dict(
-                url=e.url, feed_url=r.stored_url, outlet=r.outlet, feed_title=e.title,
-                feed_published_at=e.published_at, status="pending", attempts=0, last_error=None,
-                last_attempt_at=None, next_attempt_at=None, updated_at=r.polled_at))
+            rows["fetch_queue"].append(item.queue_row(QueueStatus.PENDING, updated_at=r.polled_at))
         rows["feed_polls"].append(dict(feed_url=r.feed_url, polled_at=r.polled_at, status=r.status,
                                        error=r.error, entries_seen=len(r.entries), entries_new=new,
                                        bytes=r.bytes, duration_ms=r.duration_ms, blocked_by=r.blocked_by))

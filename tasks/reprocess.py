@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tasks.core.errors import ExtractTimeout
+from tasks.core.kinds import ErrorKind
 from tasks.core.records import BatchResult, BatchSummary, FetchItem
 from tasks.core.settings import Settings
 from tasks.pages import article_or_reason, article_row, extract_in_pool
@@ -32,18 +33,18 @@ def reextract_page(body_zlib: bytes, url: str, feed_title: str | None,
     return article_or_reason(zlib.decompress(body_zlib), url, feed_title, feed_published_at)
 
 
-async def _reextract_all(pages: list[StoredPage], settings: Settings) -> list[tuple[dict | None, str, str]]:
+async def _reextract_all(pages: list[StoredPage], settings: Settings) -> list[tuple[dict | None, ErrorKind, str]]:
     """(article, error kind, error) per page, on the ingest's pool and under its extract_timeout:
     a stored page that hangs or kills the extractor fails alone."""
-    async def one(page: StoredPage) -> tuple[dict | None, str, str]:
+    async def one(page: StoredPage) -> tuple[dict | None, ErrorKind, str]:
         args = (page.body_zlib, page.item.url, page.item.feed_title, page.item.feed_published_at)
         try:
             article, error = await extract_in_pool(reextract_page, args, settings)
         except ExtractTimeout as exc:
-            return None, "extract_timeout", str(exc)
+            return None, ErrorKind.EXTRACT_TIMEOUT, str(exc)
         except BrokenProcessPool:
-            return None, "extract_crash", "the extraction worker died on this page"
-        return article, "extract", error or ""
+            return None, ErrorKind.EXTRACT_CRASH, "the extraction worker died on this page"
+        return article, ErrorKind.EXTRACT, error or ""
 
     return await asyncio.gather(*(one(p) for p in pages))
 
@@ -54,7 +55,7 @@ def reextract(pages: list[StoredPage], settings: Settings) -> BatchResult:
     summary = BatchSummary()
     if not pages:
         return BatchResult({"articles": rows}, summary)
-    for page, (article, kind, _) in zip(pages, asyncio.run(_reextract_all(pages, settings))):
+    for page, (article, kind, _) in zip(pages, asyncio.run(_reextract_all(pages, settings)), strict=True):
         if article is None:
             summary.pages_failed += 1
             summary.errors[kind] = summary.errors.get(kind, 0) + 1

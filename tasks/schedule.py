@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tasks.core.settings import Settings
 
 WINDOW = timedelta(days=7)
 
@@ -26,6 +30,13 @@ def describe_interval(interval: timedelta) -> str:
     if seconds >= 3600:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds % 60 else f"{seconds // 60}m"
+
+
+def backoff_delay(failures: int, settings: Settings) -> timedelta:
+    """The wait after `failures` failures in a row (of a feed's polls, or of a page's attempts):
+    base, 2x base, 4x base... capped at backoff_max_seconds."""
+    doublings = min(max(failures - 1, 0), 64)  # past this the cap holds anyway; far past it floats overflow
+    return timedelta(seconds=min(settings.backoff_base_seconds * 2 ** doublings, settings.backoff_max_seconds))
 
 
 def entry_frequency(entry_times: Iterable[datetime], now: datetime, *, shortest: timedelta,

@@ -3,16 +3,16 @@ indexes, forced kinds, unreadable bodies, and anti-bot walls."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 import pytest
-
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
+
 from wirecopy.newsroom import Page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def run_ingest(feeds, db, **kwargs):
@@ -139,6 +139,19 @@ def test_a_feed_that_could_not_be_read_keeps_no_validators_and_is_read_once_it_c
                                                                              ("200",)]
     assert query(db, "SELECT etag IS NOT NULL, consecutive_failures, kind FROM feeds") == [(True, 0, "json")]
     assert query(db, "SELECT url FROM articles") == [(link,)]
+
+
+def test_an_rss_channel_with_no_item_that_feedparser_complains_of_is_a_malformed_poll(newsroom, tmp_path):
+    newsroom.add("/quiet.xml", Page(b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title>'
+                                    b"</channel></rss>", "text/html"))
+    feeds = write_feeds(tmp_path / "feeds.toml", [("Quiet Post", newsroom.url("/quiet.xml"))])
+    db = tmp_path / "w.duckdb"
+
+    run_ingest(feeds, db)
+
+    [(status, error)] = query(db, "SELECT status, error FROM feed_polls")
+    assert status == "malformed" and error.startswith("NonXMLContentType"), "the kind, then feedparser's words"
+    assert query(db, "SELECT etag, consecutive_failures FROM feeds") == [(None, 1)], "a failed poll"
 
 
 CLOUDFLARE_CHALLENGE = (b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"

@@ -42,6 +42,8 @@ class ErrorKind(StrEnum):
     BAD_ENCODING = "bad_encoding"
     NOT_HTML = "not_html"
     NOT_A_FEED = "not_a_feed"
+    EMPTY = "empty"  # a feed URL answered 200 with no body
+    MALFORMED = "malformed"  # a feed read with a complaint (feedparser's bozo) that left no entry
     BLOCKED = "blocked"  # an anti-bot challenge answered
     ROBOTS = "robots"  # robots.txt disallows the page
     ROBOTS_UNREACHABLE = "robots_unreachable"
@@ -76,7 +78,7 @@ def http_error_kind(status: int) -> str:
 
 
 def is_permanent(kind: str) -> bool:
-    """Whether a failure of this kind (an ErrorKind or `http_<status>`) is worth retrying."""
+    """Whether a failure of this kind (an ErrorKind or `http_<status>`) is permanent, not retried."""
     if kind.startswith("http_") and kind[5:].isdigit():
         return int(kind[5:]) in PERMANENT_HTTP_STATUSES
     return kind in _PERMANENT

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+
+from tasks.core.kinds import QueueStatus
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,20 @@ class FetchItem:
     feed_published_at: datetime | None = None
     attempts: int = 0  # earlier failed attempts
     robots_fingerprint: str | None = None  # of the robots.txt that disallowed it, if one did
+
+    def queue_row(self, status: QueueStatus, *, attempts: int | None = None, error: str | None = None,
+                  attempted_at: datetime | None = None, next_attempt_at: datetime | None = None,
+                  robots_fingerprint: str | None = None, updated_at: datetime | None = None) -> dict:
+        """Its `fetch_queue` row as staged (tasks/staging.py): what the feed said, and where it stands.
+
+        `attempts` defaults to the earlier ones; `robots_fingerprint` is that of the robots.txt
+        disallowing it now (DISALLOWED), so it stays None otherwise; `updated_at` defaults to now.
+        """
+        return dict(url=self.url, feed_url=self.feed_url, outlet=self.outlet, feed_title=self.feed_title,
+                    feed_published_at=self.feed_published_at, status=status,
+                    attempts=self.attempts if attempts is None else attempts, last_error=error,
+                    last_attempt_at=attempted_at, next_attempt_at=next_attempt_at,
+                    updated_at=updated_at or datetime.now(UTC), robots_fingerprint=robots_fingerprint)
 
 
 @dataclass

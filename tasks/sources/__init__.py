@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from tasks.core.kinds import SourceKind
+from tasks.core.kinds import ErrorKind, SourceKind
 from tasks.core.records import ChildSitemap, FeedEntry
 from tasks.http import HttpResult
 from tasks.urls import BadURL, canonicalize_url
@@ -54,9 +54,19 @@ class PollContext:
 @dataclass
 class SourceRead:
     entries: list[FeedEntry]
-    problem: str | None = None  # what went wrong while reading; "kind: ..." when nothing could be read
-    readable: bool = True  # the body was read as this kind: its validators may be kept
+    problem: str | None = None  # what went wrong while reading, for people
+    problem_kind: ErrorKind | None = None  # why nothing could be read: the poll failed, with this status
     children: list[ChildSitemap] = field(default_factory=list)  # a sitemap index's children, to store
+
+    @classmethod
+    def unreadable(cls, kind: ErrorKind, detail: str) -> SourceRead:
+        """Nothing could be read: the poll fails with this kind, which the message names first."""
+        return cls(entries=[], problem=f"{kind}: {detail}", problem_kind=kind)
+
+    @property
+    def readable(self) -> bool:
+        """The body was read as this kind: its validators may be kept."""
+        return self.problem_kind is None
 
 
 class Source(ABC):
@@ -77,8 +87,9 @@ class Source(ABC):
 def source_for(kind: SourceKind | str) -> Source:
     from tasks.sources import jsonfeed, rss, sitemap
 
-    return {SourceKind.RSS: rss.RssSource, SourceKind.JSON: jsonfeed.JsonFeedSource,
-            SourceKind.SITEMAP: sitemap.SitemapSource}[SourceKind(kind)]()
+    sources: dict[SourceKind, type[Source]] = {SourceKind.RSS: rss.RssSource, SourceKind.JSON: jsonfeed.JsonFeedSource,
+                                               SourceKind.SITEMAP: sitemap.SitemapSource}
+    return sources[SourceKind(kind)]()
 
 
 ANY_KIND_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from tasks.core.kinds import SourceKind
-from tasks.core.records import FeedEntry
+from tasks.core.kinds import ErrorKind, SourceKind
 from tasks.sources import PollContext, RawEntry, Source, SourceRead, collect_entries, join_problems
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
@@ -18,7 +17,7 @@ def _date(value: object) -> datetime | None:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _author(item: dict, feed: dict) -> str | None:
@@ -42,20 +41,20 @@ def _text(value: object) -> str | None:
     return None
 
 
-def parse_json_feed(body: bytes, *, feed_url: str, outlet: str, max_entries: int,
-                    now: datetime) -> tuple[list[FeedEntry], str | None]:
-    """Entries of a JSON Feed, and the problem if any; a body that is not one yields 'not_a_feed'."""
+def parse_json_feed(body: bytes, *, feed_url: str, outlet: str, max_entries: int, now: datetime) -> SourceRead:
+    """Entries of a JSON Feed, and the problem if any; a body that is not one is unreadable, 'not_a_feed'."""
     if not body.strip():
-        return [], "empty: the response had no body"
+        return SourceRead.unreadable(ErrorKind.EMPTY, "the response had no body")
     try:
         feed = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        return [], f"not_a_feed: not JSON ({type(exc).__name__}: {str(exc)[:200]})"
+        return SourceRead.unreadable(ErrorKind.NOT_A_FEED, f"not JSON ({type(exc).__name__}: {str(exc)[:200]})")
     if not isinstance(feed, dict) or not str(feed.get("version", "")).startswith(VERSION_PREFIX):
-        return [], "not_a_feed: JSON without a JSON Feed version (https://jsonfeed.org/version/1.1)"
+        return SourceRead.unreadable(ErrorKind.NOT_A_FEED,
+                                     "JSON without a JSON Feed version (https://jsonfeed.org/version/1.1)")
     items = feed.get("items")
     if not isinstance(items, list):
-        return [], "not_a_feed: JSON Feed without an items list"
+        return SourceRead.unreadable(ErrorKind.NOT_A_FEED, "JSON Feed without an items list")
     problem = None
     usable = [i for i in items if isinstance(i, dict)]
     if len(usable) < len(items):
@@ -66,7 +65,7 @@ def parse_json_feed(body: bytes, *, feed_url: str, outlet: str, max_entries: int
            for i in usable[:max_entries])
     entries, notes = collect_entries(raw, total=len(usable), feed_url=feed_url, outlet=outlet,
                                      max_entries=max_entries, now=now)
-    return entries, join_problems(problem, *notes)
+    return SourceRead(entries=entries, problem=join_problems(problem, *notes))
 
 
 class JsonFeedSource(Source):
@@ -74,7 +73,5 @@ class JsonFeedSource(Source):
     accept = "application/feed+json, application/json;q=0.9, */*;q=0.5"
 
     async def read(self, body: bytes, content_type: str | None, ctx: PollContext) -> SourceRead:
-        entries, problem = parse_json_feed(body, feed_url=ctx.feed_url, outlet=ctx.outlet,
-                                           max_entries=ctx.max_entries, now=ctx.now)
-        readable = not (problem or "").startswith(("not_a_feed", "empty"))
-        return SourceRead(entries=entries, problem=problem, readable=readable)
+        return parse_json_feed(body, feed_url=ctx.feed_url, outlet=ctx.outlet, max_entries=ctx.max_entries,
+                               now=ctx.now)

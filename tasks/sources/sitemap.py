@@ -13,7 +13,7 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from tasks.core.errors import FetchFailed
-from tasks.core.kinds import SourceKind
+from tasks.core.kinds import ErrorKind, SourceKind
 from tasks.core.records import ChildSitemap
 from tasks.sitemaps import SitemapEntry, parse_sitemap
 from tasks.sources import PollContext, RawEntry, Source, SourceRead, collect_entries, join_problems
@@ -36,10 +36,9 @@ class SitemapSource(Source):
         try:
             sitemap = await asyncio.to_thread(parse_sitemap, body, ctx.max_bytes)
         except FetchFailed as exc:
-            return SourceRead(entries=[], problem=f"{exc.kind}: {exc}", readable=False)
+            return SourceRead.unreadable(exc.kind, str(exc))
         if sitemap is None:
-            return SourceRead(entries=[], problem="not_a_feed: no sitemap urlset or sitemapindex could be read",
-                              readable=False)
+            return SourceRead.unreadable(ErrorKind.NOT_A_FEED, "no sitemap urlset or sitemapindex could be read")
         if not sitemap.is_index:
             return self._entries(sitemap.urls, ctx, problems=[], children=[])
         known = {c.sitemap_url: c for c in ctx.children}
@@ -79,7 +78,8 @@ class SitemapSource(Source):
                 try:
                     response = await ctx.fetch(child.sitemap_url, headers)
                 except FetchFailed as exc:
-                    return replace(child, last_polled_at=ctx.now, last_status=exc.kind), [], f"{child.sitemap_url}: {exc}"
+                    failed = replace(child, last_polled_at=ctx.now, last_status=exc.kind)
+                    return failed, [], f"{child.sitemap_url}: {exc}"
             polled = replace(child, last_polled_at=ctx.now, last_status=str(response.status))
             if response.status == 304:
                 return replace(polled, read_lastmod=child.index_lastmod), [], None
@@ -91,7 +91,7 @@ class SitemapSource(Source):
                 return replace(polled, last_status=exc.kind), [], f"{child.sitemap_url}: {exc}"
             if sitemap is None or sitemap.is_index:
                 what = "a nested index (not followed)" if sitemap else "not a sitemap"
-                return replace(polled, last_status="not_a_feed"), [], f"{child.sitemap_url}: {what}"
+                return replace(polled, last_status=ErrorKind.NOT_A_FEED), [], f"{child.sitemap_url}: {what}"
             read = replace(polled, read_lastmod=child.index_lastmod, etag=response.headers.get("etag") or None,
                            last_modified=response.headers.get("last-modified") or None)
             return read, [replace(u, loc=urljoin(child.sitemap_url, u.loc)) for u in sitemap.urls], None

@@ -10,25 +10,42 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 
-import pytest
-
 import loopback_guard
+import pytest
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
-from hostile_kit import (GiB, MiB, PDF, PNG, Listener, Meter, close_mid_body, deep_page,
-                         delayed, encoded, gzip_bomb_layers, hard_deadline, max_rss_self,
-                         one_paragraph_page, run_ingest, streaming, trickle)
-from tasks.urls import canonicalize_url
+from hostile_kit import (
+    PDF,
+    PNG,
+    GiB,
+    Listener,
+    Meter,
+    MiB,
+    close_mid_body,
+    deep_page,
+    delayed,
+    encoded,
+    gzip_bomb_layers,
+    hard_deadline,
+    max_rss_self,
+    one_paragraph_page,
+    run_ingest,
+    streaming,
+    trickle,
+)
 from test_hostile_lifecycle import retry_after_date
+
+from tasks.core.kinds import ErrorKind, QueueStatus
+from tasks.urls import canonicalize_url
 from wirecopy.newsroom import Newsroom, Page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-WHEN = datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 SETTINGS = dict(
     feed_max_bytes=6 * MiB,      # the 100,000-entry feed (3.4 MB) fits; the oversize ones do not
     page_max_bytes=6 * MiB,      # the 5 MiB paragraph fits; the oversize pages (8 MiB) do not
@@ -87,14 +104,15 @@ class HostileRun:
         rows = query(self.db, "SELECT status, error, entries_seen, entries_new, bytes, duration_ms "
                               "FROM feed_polls WHERE feed_url = ?", [self.feeds[case]])
         assert len(rows) == 1, f"{case}: one poll recorded, got {rows}"
-        return dict(zip(("status", "error", "entries_seen", "entries_new", "bytes", "duration_ms"), rows[0]))
+        return dict(zip(("status", "error", "entries_seen", "entries_new", "bytes", "duration_ms"), rows[0],
+                        strict=True))
 
     def feed(self, case: str) -> dict:
         rows = query(self.db, "SELECT url, last_status, last_error, consecutive_failures, next_poll_at, "
                               "last_polled_at, gone FROM feeds WHERE configured_url = ?", [self.feeds[case]])
         assert len(rows) == 1
         return dict(zip(("url", "last_status", "last_error", "failures", "next_poll_at", "last_polled_at",
-                         "gone"), rows[0]))
+                         "gone"), rows[0], strict=True))
 
     def page_errors(self, case: str) -> list[tuple[str, str]]:
         return query(self.db, "SELECT kind, error FROM page_errors WHERE url = ?", [self.pages[case]])
@@ -200,7 +218,7 @@ def hostile(prefect_harness, tmp_path_factory):
         dated = [article("future", "comet return"), article("undated", "tide tables")]
         healthy["bad_dates"] = dated
         feeds["bad_dates"] = room.add("/feeds/dates.xml", Page(
-            rss2([Item("Comet", dated[0], guid="future", published=datetime(2099, 1, 1, tzinfo=timezone.utc)),
+            rss2([Item("Comet", dated[0], guid="future", published=datetime(2099, 1, 1, tzinfo=UTC)),
                   Item("Tides", dated[1], guid="undated", published=WHEN)]).replace(
                 format_datetime(WHEN).encode(), b"the day after tomorrow, maybe"), "application/rss+xml"))
 
@@ -210,13 +228,15 @@ def hostile(prefect_harness, tmp_path_factory):
         feeds["http_429_retry_after"] = room.add("/feeds/429.xml", Page(
             b"slow down", "text/plain", 429, headers={"Retry-After": "120"}))
         feeds["http_503_retry_after"] = room.add("/feeds/503.xml", retry_after_date(300))
-        feeds["redirect_loop"] = room.add("/feeds/loop-a.xml", Page(b"", status=302, headers={"Location": "/feeds/loop-b.xml"}))
+        feeds["redirect_loop"] = room.add("/feeds/loop-a.xml",
+                                          Page(b"", status=302, headers={"Location": "/feeds/loop-b.xml"}))
         room.add("/feeds/loop-b.xml", Page(b"", status=302, headers={"Location": "/feeds/loop-a.xml"}))
         moved = [article(f"moved-{i}", f"bridge repair {i}") for i in range(2)]
         healthy["moved_301"] = moved
         room.add("/feeds/moved-new.xml", Page(rss2([Item(f"Bridge {i}", u) for i, u in enumerate(moved)]),
                                               "application/rss+xml"))
-        feeds["moved_301"] = room.add("/feeds/moved.xml", Page(b"", status=301, headers={"Location": "/feeds/moved-new.xml"}))
+        feeds["moved_301"] = room.add("/feeds/moved.xml",
+                                      Page(b"", status=301, headers={"Location": "/feeds/moved-new.xml"}))
 
         # Pages that misbehave, listed by one feed.
         big_page = article_page("Big", story_paragraphs("giant", 10))
@@ -265,7 +285,7 @@ def hostile(prefect_harness, tmp_path_factory):
                                                       for case, url in feeds.items()], **SETTINGS)
         db = tmp / "w.duckdb"
         violations = len(loopback_guard.violations)
-        polled_at = datetime.now(timezone.utc)
+        polled_at = datetime.now(UTC)
         with hard_deadline(RUN_BOUND + 30), Meter() as meter:
             summary = run_ingest(feeds_toml, db)
         stop.set()
@@ -376,7 +396,8 @@ def test_feed_redirecting_to_another_internal_host_is_refused(hostile, hostile_c
 
 def test_broken_xml_yields_what_parsed_and_records_the_problem(hostile, hostile_case):
     poll = hostile.poll("broken_xml")
-    hostile_case("feed XML broken mid-document", f"{poll['status']}, {poll['entries_seen']} entries kept; {poll['error']}",
+    hostile_case("feed XML broken mid-document",
+                 f"{poll['status']}, {poll['entries_seen']} entries kept; {poll['error']}",
                  hostile.poll_seconds("broken_xml"), hostile.meter.growth_mib)
     assert poll["status"] == "200" and "not well-formed" in poll["error"]
     assert poll["entries_seen"] == 2, "the good item, and the broken one as far as it parsed (no link)"
@@ -454,7 +475,7 @@ def test_future_and_unparseable_dates_are_dropped_not_trusted(hostile, hostile_c
     assert dates == {"future": None, "undated": None}
     for url in hostile.healthy["bad_dates"]:
         published = articles[url][2]
-        assert published is None or published <= datetime.now(timezone.utc)
+        assert published is None or published <= datetime.now(UTC)
 
 
 def test_rtl_scripts_and_emoji_round_trip(hostile, hostile_case):
@@ -464,8 +485,9 @@ def test_rtl_scripts_and_emoji_round_trip(hostile, hostile_case):
     urls = hostile.healthy["rtl_emoji"]
     hostile_case("Arabic, Hebrew and emoji titles and bodies", "stored exactly",
                  hostile.poll_seconds("rtl_emoji"), hostile.meter.growth_mib)
-    assert titles == dict(zip(urls, [ARABIC_TITLE, HEBREW_TITLE, EMOJI_TITLE]))
-    for url, title, para in zip(urls, [ARABIC_TITLE, HEBREW_TITLE, EMOJI_TITLE], [arabic, hebrew, emoji]):
+    assert titles == dict(zip(urls, [ARABIC_TITLE, HEBREW_TITLE, EMOJI_TITLE], strict=True))
+    for url, title, para in zip(urls, [ARABIC_TITLE, HEBREW_TITLE, EMOJI_TITLE], [arabic, hebrew, emoji],
+                                strict=True):
         got_title, text, _ = articles[url]
         assert got_title == title
         assert all(para(i) in text for i in range(6)), text[:300]
@@ -563,7 +585,22 @@ def test_links_and_redirects_to_other_loopback_hosts_are_refused(hostile, hostil
                  hostile.meter.seconds, hostile.meter.growth_mib)
     assert [k for k, _ in errors] == ["refused"] and "not a public address" in errors[0][1]
     assert hostile.queue_status(case) == "refused"
-    assert [l.accepted for l in hostile.internal] == [[], []], "nothing reached 127.0.0.2 or [::1]"
+    assert [listener.accepted for listener in hostile.internal] == [[], []], "nothing reached 127.0.0.2 or [::1]"
+
+
+def test_every_kind_and_status_stored_is_one_the_code_names(hostile):
+    """Whatever the hostile run met, what it stored is in tasks/core/kinds.py: `wirecopy status`, the
+    retry query and analysts' filters all name the same things."""
+    kinds = {k for (k,) in query(hostile.db, "SELECT DISTINCT kind FROM page_errors")}
+    polls = {s for (s,) in query(hostile.db, "SELECT status FROM feed_polls UNION "
+                                             "SELECT last_status FROM feeds WHERE last_status IS NOT NULL")}
+    queue = {s for (s,) in query(hostile.db, "SELECT DISTINCT status FROM fetch_queue")}
+    error_kinds = {k.value for k in ErrorKind}
+    assert {k for k in kinds if k not in error_kinds and not re.fullmatch(r"http_\d{3}", k)} == set()
+    assert {s for s in polls if not s.isdigit() and s not in error_kinds} == set()
+    assert queue <= {s.value for s in QueueStatus}
+    assert {"bad_link", "too_large", "timeout", "http_404"} <= kinds and {"empty", "not_a_feed"} <= polls
+    assert {"done", "failed", "refused"} <= queue
 
 
 def test_5_mib_paragraph_is_extracted_within_bounds(hostile, hostile_case):
