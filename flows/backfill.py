@@ -1,8 +1,8 @@
 """Backfills run by hand: re-extract stored pages, or fetch what sitemaps list for a date range."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
@@ -18,7 +18,7 @@ from flows.steps import (
     reextract,
     run_batches,
 )
-from tasks import db, politeness, reprocess, staging, store
+from tasks import db, extract_pool, politeness, reprocess, staging, store
 from tasks.core import records
 from tasks.core.records import FetchItem
 from tasks.core.settings import Settings, load_feeds, load_settings
@@ -60,9 +60,9 @@ def _stored_page_batches(urls: list[str], settings: Settings) -> Iterator[tuple]
 
 def _pending_rows(items: list[FetchItem]) -> list[dict]:
     """Queue rows for discovered URLs, staged before fetching so a killed backfill loses none."""
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return [dict(url=i.url, feed_url=i.feed_url, outlet=i.outlet, feed_title=i.feed_title,
                  feed_published_at=i.feed_published_at, status="pending", attempts=0, last_error=None,
                  last_attempt_at=None, next_attempt_at=None, updated_at=now) for i in items]
@@ -90,6 +90,7 @@ def backfill(since: Day, until: LastDay, outlet: str | None = None,
         with progress:
             result = run_batches(reextract, _stored_page_batches(urls, settings), settings,
                                  load_every=LOAD_EVERY_BATCHES, on_batch=progress.advance, on_load=loads.append)
+            extract_pool.shutdown_pool()
             loads.append(load_staged(settings))
     else:
         feeds = [f for f in load_feeds(settings.feeds_path) if outlet is None or f.outlet == outlet]
@@ -106,6 +107,7 @@ def backfill(since: Day, until: LastDay, outlet: str | None = None,
         with progress:
             result = run_batches(fetch_and_extract, batches, settings, load_every=LOAD_EVERY_BATCHES,
                                  on_batch=progress.advance, on_load=loads.append)
+            extract_pool.shutdown_pool()
             loads.append(load_staged(settings))
     summary.articles, summary.pages_failed = result.articles, result.pages_failed
     summary.articles_loaded = sum(load.articles for load in loads)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 
-from tasks.core.errors import ExtractTimeout
+from tasks.core.errors import ExtractCrash, ExtractTimeout
 from tasks.core.records import BatchResult, BatchSummary, FetchItem
 from tasks.core.settings import Settings
-from tasks.pages import article_or_reason, article_row, extract_in_pool
+from tasks.extract_pool import article_or_reason, extract_in_pool
+from tasks.pages import article_row
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ async def _reextract_all(pages: list[StoredPage], settings: Settings) -> list[tu
             article, error = await extract_in_pool(reextract_page, args, settings)
         except ExtractTimeout as exc:
             return None, "extract_timeout", str(exc)
-        except BrokenProcessPool:
-            return None, "extract_crash", "the extraction worker died on this page"
+        except ExtractCrash as exc:
+            return None, "extract_crash", str(exc)
         return article, "extract", error or ""
 
     return await asyncio.gather(*(one(p) for p in pages))
@@ -54,7 +54,7 @@ def reextract(pages: list[StoredPage], settings: Settings) -> BatchResult:
     summary = BatchSummary()
     if not pages:
         return BatchResult({"articles": rows}, summary)
-    for page, (article, kind, _) in zip(pages, asyncio.run(_reextract_all(pages, settings))):
+    for page, (article, kind, _) in zip(pages, asyncio.run(_reextract_all(pages, settings)), strict=True):
         if article is None:
             summary.pages_failed += 1
             summary.errors[kind] = summary.errors.get(kind, 0) + 1

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
-from hostile_kit import HERE, MiB, Meter, hard_deadline, one_paragraph_page, run_ingest, send_html
-from tasks import pages
+from hostile_kit import HERE, Meter, MiB, hard_deadline, one_paragraph_page, run_ingest, send_html
+
+from tasks import extract_pool
 from wirecopy.newsroom import Page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -25,12 +25,12 @@ def stuck_mark(monkeypatch, tmp_path):
     """Extraction workers spawned for this test (test-only hook, tests/hostile/hooks/) write a file
     when the stuck page's extraction starts, and take 2 s more on the page marked SLOW-EXTRACTION."""
     mark = tmp_path / "stuck-started"
-    pages._reset_pool()
+    extract_pool.shutdown_pool()
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE / "hooks"), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("WIRECOPY_TEST_HOOK", "slow-extract")
     monkeypatch.setenv("WIRECOPY_TEST_HOOK_FILE", str(mark))
     yield mark
-    pages._reset_pool()
+    extract_pool.shutdown_pool()
 
 
 def after_stuck_started(mark, body: bytes, delay: float):
@@ -50,7 +50,8 @@ def test_pages_that_would_extract_for_hours_or_crash_are_contained(newsroom, tmp
                                              .replace(b"<h1>", b"<!-- STUCK-MARK --><h1>")))
     nested = story_paragraphs("salt works")
     json_ld = (b'<script type="application/ld+json">' + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"</script>")
-    recursion = newsroom.add("/news/json-ld", Page(article_page("Nested", nested).replace(b"</head>", json_ld + b"</head>")))
+    recursion = newsroom.add("/news/json-ld", Page(article_page("Nested", nested)
+                                                   .replace(b"</head>", json_ld + b"</head>")))
     slow = newsroom.add("/news/slow", after_stuck_started(
         stuck_mark, article_page("Slow", story_paragraphs("quarry permit") + ["SLOW-EXTRACTION"]), 1.5))
     healthy = [newsroom.add(f"/news/h{i}", Page(article_page(f"Healthy {i}", story_paragraphs(f"tram depot {i}"))))
@@ -86,6 +87,41 @@ def test_pages_that_would_extract_for_hours_or_crash_are_contained(newsroom, tmp
     assert meter.seconds < 40
 
 
+
+def test_a_page_that_kills_its_extraction_worker_fails_alone_and_is_retried_later(newsroom, tmp_path,
+                                                                                  monkeypatch, hostile_case):
+    """A worker that dies on a page (SIGSEGV, as a crash in lxml's C code would) fails that page
+    only: it is tried once more, then recorded and left for a later run; every other page loads."""
+    extract_pool.shutdown_pool()
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE / "hooks"), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("WIRECOPY_TEST_HOOK", "crash-extract")
+    crash = newsroom.add("/news/crash", Page(article_page("Crash", story_paragraphs("dry dock")
+                                                          + ["CRASH-EXTRACTION"])))
+    healthy = [newsroom.add(f"/news/h{i}", Page(article_page(f"Healthy {i}", story_paragraphs(f"canal lock {i}"))))
+               for i in range(6)]
+    newsroom.add("/feed.xml", Page(rss2([Item("Crash", crash)] + [Item(f"H{i}", u) for i, u in enumerate(healthy)]),
+                                   "application/rss+xml"))
+    feeds = write_feeds(tmp_path / "feeds.toml", [("Dock Gazette", newsroom.url("/feed.xml"))],
+                        extract_workers=2, extract_timeout=EXTRACT_TIMEOUT)
+    db = tmp_path / "w.duckdb"
+
+    try:
+        with hard_deadline(120), Meter() as meter:
+            run_ingest(feeds, db)
+    finally:
+        extract_pool.shutdown_pool()
+
+    errors = {r[0]: r[1:] for r in query(db, "SELECT url, kind, error FROM page_errors")}
+    loaded = {r[0] for r in query(db, "SELECT url FROM articles")}
+    hostile_case("page whose extraction worker dies of SIGSEGV",
+                 f"{': '.join(errors.get(crash, ('none', '')))}; {len(set(healthy) & loaded)}/6 others loaded",
+                 meter.seconds, meter.growth_mib, lost=len(set(healthy) - loaded))
+    assert errors == {crash: ("extract_crash", "the extraction worker died on this page (exit code -11)")}
+    assert loaded == set(healthy)
+    assert query(db, "SELECT status FROM fetch_queue WHERE url = ?", [crash]) == [("failed",)], \
+        "a crash is not the page's fault for good: a later run tries it again"
+
+
 def test_reprocessing_a_stored_page_that_hangs_the_extractor_stops_it_and_keeps_its_row(newsroom, tmp_path,
                                                                                        hostile_case):
     """`backfill --mode reprocess` runs on the same pool and bound as ingest: the stored page the
@@ -97,7 +133,7 @@ def test_reprocessing_a_stored_page_that_hangs_the_extractor_stops_it_and_keeps_
 
     from flows.backfill import backfill
 
-    when = datetime(2025, 6, 3, 9, tzinfo=timezone.utc)
+    when = datetime(2025, 6, 3, 9, tzinfo=UTC)
     links = [newsroom.add(f"/news/r{i}", Page(article_page(f"Report {i}", story_paragraphs(f"ferry route {i}"))))
              for i in range(4)]
     newsroom.add("/feed.xml", Page(rss2([Item(f"Report {i}", u, published=when) for i, u in enumerate(links)]),
