@@ -1,8 +1,8 @@
 """Extraction that would never end, or that blows up: a 5 MiB paragraph full of inline markup, on
 which trafilatura's extractor is quadratic (200 KB takes 11 s; 5 MiB would take hours), and JSON-LD
-nested 5,000 deep (RecursionError in the JSON reader). The per-page bound (settings.extract_timeout)
-stops the stuck worker and replaces the pool; the page extracting beside it is extracted again in
-the same run; the exception is recorded against its page. Every healthy article is loaded."""
+nested 5,000 deep (RecursionError in the JSON reader), a page whose worker dies. The per-page bound
+(settings.extract_timeout) stops the stuck worker and starts another; the page extracting beside it
+carries on; the exception is recorded against its page. Every healthy article is loaded."""
 from __future__ import annotations
 
 import os
@@ -69,8 +69,8 @@ def test_pages_that_would_extract_for_hours_or_crash_are_contained(newsroom, tmp
     loaded = {r[0] for r in query(db, "SELECT url FROM articles")}
     lost = len(set(healthy) - loaded)
     hostile_case("page of one 5 MiB paragraph full of inline markup (quadratic in trafilatura)",
-                 f"{errors.get(stuck, ('none',))[0]} after {EXTRACT_TIMEOUT:g} s, worker replaced; the page "
-                 f"extracting beside it redone; {len(set(healthy) & loaded)}/7 healthy articles loaded in the same run",
+                 f"{errors.get(stuck, ('none',))[0]} after {EXTRACT_TIMEOUT:g} s, its worker replaced; the page "
+                 f"extracting beside it done; {len(set(healthy) & loaded)}/7 healthy articles loaded in the same run",
                  meter.seconds, meter.growth_mib, lost=lost)
     hostile_case("page with JSON-LD nested 5,000 deep (RecursionError in its JSON)",
                  "extracted: the JSON-LD block is skipped, the article loaded" if recursion in loaded
@@ -80,7 +80,7 @@ def test_pages_that_would_extract_for_hours_or_crash_are_contained(newsroom, tmp
                                                 "its worker was stopped")
     assert set(errors) == {stuck}
     assert loaded == set(healthy) | {recursion}, \
-        "the page in flight beside the stuck one was extracted again; the nested JSON-LD is skipped"
+        "the page in flight beside the stuck one is loaded; the nested JSON-LD is skipped"
     assert query(db, "SELECT status FROM fetch_queue WHERE url = ?", [stuck]) == [("refused",)]
     assert query(db, "SELECT bytes > 5000000 FROM raw_pages WHERE url = ?", [stuck]) == [(True,)], \
         "the raw page is kept, as for any page extraction gave up on"
