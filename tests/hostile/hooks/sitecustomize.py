@@ -79,10 +79,10 @@ elif HOOK == "load":
 
     _real_sql = _store.sql
 
-    def _parking_sql(name):
+    def _parking_sql(name, **params):
         if name == "merge_articles":
             _park("load")
-        return _real_sql(name)
+        return _real_sql(name, **params)
 
     _store.sql = _parking_sql
 
