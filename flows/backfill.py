@@ -13,7 +13,7 @@ from flows.params import BackfillMode, Day, LastDay, check_outlet
 from flows.prefect_tasks import collect_sitemap_urls, fetch_and_extract, flush_leftovers, load_staged, reextract
 from flows.progress import Progress
 from flows.runner import task_runner
-from tasks import db, politeness, reprocess, staging, store
+from tasks import db, extract_pool, politeness, reprocess, staging, store
 from tasks.core import records
 from tasks.core.kinds import QueueStatus
 from tasks.core.records import FetchItem
@@ -82,6 +82,7 @@ def backfill(since: Day, until: LastDay, outlet: str | None = None,
         with progress:
             result = run_batches(reextract, _stored_page_batches(urls, settings), settings,
                                  load_every=LOAD_EVERY_BATCHES, on_batch=progress.advance, on_load=loads.append)
+            extract_pool.shutdown_pool()
             loads.append(load_staged(settings))
     else:
         feeds = [f for f in load_feeds(settings.feeds_path) if outlet is None or f.outlet == outlet]
@@ -98,6 +99,7 @@ def backfill(since: Day, until: LastDay, outlet: str | None = None,
         with progress:
             result = run_batches(fetch_and_extract, batches, settings, load_every=LOAD_EVERY_BATCHES,
                                  on_batch=progress.advance, on_load=loads.append)
+            extract_pool.shutdown_pool()
             loads.append(load_staged(settings))
     summary.articles, summary.pages_failed = result.articles, result.pages_failed
     summary.articles_loaded = sum(load.articles for load in loads)

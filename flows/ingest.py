@@ -12,7 +12,7 @@ from prefect.artifacts import create_table_artifact
 from flows.batches import run_batches
 from flows.prefect_tasks import fetch_and_extract, flush_leftovers, load_staged, plan_run, poll_feeds
 from flows.runner import task_runner
-from tasks import pages, politeness
+from tasks import extract_pool, politeness
 from tasks.core.settings import load_feeds, load_settings
 
 
@@ -67,7 +67,7 @@ def ingest(feeds_path: str | None = None, db_path: str | None = None,
                for batch in (todo[i:i + settings.batch_size] for i in range(0, len(todo), settings.batch_size))]
     clock = time.perf_counter()
     fetched = run_batches(fetch_and_extract, batches, settings)
-    pages.shutdown_pool()
+    extract_pool.shutdown_pool()
     steps["fetch and extract"] = {"call": time.perf_counter() - clock, "fetch busy": fetched.fetch_seconds,
                                   "extract busy": fetched.extract_seconds, "stage": fetched.stage_seconds}
     clock = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Fetching article pages and extracting them: I/O on an event loop, extraction on a process pool.
+"""Fetching a batch of article pages and building its rows: I/O on an event loop, extraction on
+the extraction pool (tasks/extract_pool.py).
 
 One call handles a batch (about 50 pages) so Prefect sees one task run per batch, not per page,
 and stages its results as one batch for the writer.
@@ -6,23 +7,19 @@ and stages its results as one batch for the writer.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import threading
 import time
 import zlib
-from collections import defaultdict, deque
-from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections import defaultdict
 from datetime import UTC, datetime
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from tasks.botwall import CHALLENGE_STATUSES, challenge_vendor
-from tasks.core.errors import ExtractTimeout, FetchFailed
+from tasks.core.errors import ExtractCrash, ExtractTimeout, FetchFailed
 from tasks.core.kinds import ErrorKind, QueueStatus, http_error_kind, is_permanent
 from tasks.core.records import BatchResult, BatchSummary, FetchItem
 from tasks.core.settings import Settings
+from tasks.extract_pool import extract_in_pool, extract_page
 from tasks.http import fetch_url, make_client, retry_after
 from tasks.politeness import Politeness, RobotsRecord, Verdict
 from tasks.schedule import backoff_delay
@@ -30,32 +27,6 @@ from tasks.urls import article_id_for
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 READ_BODY_FOR = frozenset({200}) | CHALLENGE_STATUSES  # a challenge page is recognised by its body
-T = TypeVar("T")
-
-
-def article_or_reason(body: bytes, url: str, feed_title: str | None,
-                      feed_published_at: datetime | None) -> tuple[dict | None, str | None]:
-    """The extracted article as a dict, or None and why: a hostile page must not fail its batch."""
-    from tasks.core.errors import ExtractionError
-    from tasks.extract import extract_article
-
-    try:
-        article = extract_article(body, url, feed_title=feed_title, feed_published_at=feed_published_at)
-    except ExtractionError as exc:
-        return None, str(exc)
-    except Exception as exc:  # noqa: BLE001
-        return None, f"{type(exc).__name__}: {str(exc)[:500]}"
-    return article.__dict__.copy(), None
-
-
-def extract_page(body: bytes, url: str, feed_title: str | None,
-                 feed_published_at: datetime | None) -> tuple[bytes, dict | None, str | None, float]:
-    """Runs in a worker process: compress the raw page and extract the article from it.
-    Returns the compressed page, the article (or None and the reason) and the seconds it took."""
-    started = time.perf_counter()
-    compressed = zlib.compress(body, 1)  # level 6: 3x the CPU (a tenth of extraction) for 15% less space
-    article, error = article_or_reason(body, url, feed_title, feed_published_at)
-    return compressed, article, error, time.perf_counter() - started
 
 
 def article_row(item: FetchItem, article: dict, fetched_at: datetime) -> dict:
@@ -65,157 +36,6 @@ def article_row(item: FetchItem, article: dict, fetched_at: datetime) -> dict:
                 **{k: article[k] for k in ("title", "authors", "published_at", "text", "language",
                                            "wire_service", "site_name", "description", "page_url",
                                            "cleaning_emptied")})
-
-
-class _Slots:
-    """A count of idle workers that every batch's event loop can wait on (batch tasks run their
-    loops in different threads). A waiter is woken by the release itself, so a worker that
-    finishes gets its next page at once, not at the waiter's next poll."""
-
-    def __init__(self, n: int) -> None:
-        self._lock = threading.Lock()
-        self._free = n
-        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = deque()
-
-    async def acquire(self) -> None:
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            if self._free and not self._waiters:
-                self._free -= 1
-                return
-            waiter = loop.create_future()
-            self._waiters.append((loop, waiter))
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            with self._lock:
-                if (loop, waiter) in self._waiters:
-                    self._waiters.remove((loop, waiter))  # not granted: nothing to give back
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # granted just before the cancellation
-            raise
-
-    def release(self) -> None:
-        with self._lock:
-            while self._waiters:
-                loop, waiter = self._waiters.popleft()
-                try:
-                    loop.call_soon_threadsafe(self._grant, waiter)
-                    return
-                except RuntimeError:  # that batch's loop has closed
-                    continue
-            self._free += 1
-
-    def _grant(self, waiter: asyncio.Future) -> None:
-        if waiter.cancelled():
-            self.release()  # its page gave up waiting: pass the worker on
-        else:
-            waiter.set_result(None)
-
-
-_pool_lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
-_pool_size = 0
-_pool_slots: _Slots | None = None  # idle workers of _pool
-_pool_warm: list[Future] = []  # one start-up job per worker of _pool
-
-
-def _warm_worker() -> None:
-    import tasks.extract  # noqa: F401  (pay trafilatura's import once per worker)
-
-
-def _started(seconds: float) -> None:
-    """A worker's first job: keeps it busy long enough that each start-up job finds its own worker."""
-    time.sleep(seconds)
-
-
-def _pool_state(workers: int) -> tuple[ProcessPoolExecutor | None, _Slots | None, list[Future]]:
-    """The shared pool, a semaphore counting its idle workers, and its workers' start-up jobs."""
-    global _pool, _pool_size, _pool_slots, _pool_warm
-    if workers <= 0 or multiprocessing.current_process().daemon:
-        return None, None, []  # daemonic processes (Dask workers) may not start children
-    with _pool_lock:
-        if _pool is None or _pool_size != workers:
-            if _pool is not None:
-                _pool.shutdown(wait=False, cancel_futures=True)
-            _pool = ProcessPoolExecutor(max_workers=workers, initializer=_warm_worker,
-                                        mp_context=multiprocessing.get_context("spawn"))
-            _pool_size = workers
-            _pool_slots = _Slots(workers)
-            _pool_warm = [_pool.submit(_started, 0.2) for _ in range(workers)]
-        return _pool, _pool_slots, _pool_warm
-
-
-def _reset_pool(broken: Executor | None = None) -> None:
-    """Drop the shared pool (only if it is still `broken`, when given: another page may already
-    have replaced it); the next extraction starts a fresh one."""
-    global _pool
-    with _pool_lock:
-        if _pool is not None and (broken is None or _pool is broken):
-            _pool.shutdown(wait=False, cancel_futures=True)
-            _pool = None
-
-
-def shutdown_pool() -> None:
-    """Stop the extraction workers once a run's pages are done, so the memory they hold (a
-    trafilatura and a language model each) is free for the load; the next batch starts new ones."""
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True)
-
-
-def _kill_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool whose worker is stuck: lxml and trafilatura can spend minutes in C code on a
-    hostile page, where only ending the process stops them. Pages extracting beside it see
-    BrokenProcessPool and are submitted again to the fresh pool."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.kill()
-    _reset_pool(pool)
-
-
-async def extract_in_pool(worker: Callable[..., T], args: tuple, settings: Settings) -> T:
-    """worker(*args) (extract_page, or reprocess's) on the shared pool, within settings.extract_timeout.
-
-    A page is submitted only once the pool's workers have started and one of them is idle, so the
-    limit measures its extraction, not start-up or the queue. Past the limit the pool is killed
-    and replaced (ExtractTimeout). A page whose pool broke under it (a neighbour timed out, or a
-    worker crashed) is submitted once more, then BrokenProcessPool is raised. With no pool
-    (extract_workers = 0, or a daemonic Dask worker) extraction runs in a thread, which cannot be
-    stopped: the limit does not apply there.
-    """
-    loop = asyncio.get_running_loop()
-    broken = 0
-    while True:
-        pool, slots, warm = _pool_state(settings.extract_workers)
-        if pool is None or slots is None:
-            return await asyncio.to_thread(worker, *args)
-        if not all(f.done() for f in warm):
-            await asyncio.wait([asyncio.wrap_future(f) for f in warm])
-        await slots.acquire()
-        try:
-            if pool is not _pool:
-                continue  # replaced while this page waited for a worker
-            try:
-                future = loop.run_in_executor(pool, worker, *args)
-            except RuntimeError:  # BrokenProcessPool, or shut down by another page meanwhile
-                future = None
-            try:
-                if future is None:
-                    raise BrokenProcessPool("the extraction pool was broken or shut down")
-                return await asyncio.wait_for(future, settings.extract_timeout)
-            except TimeoutError:
-                _kill_pool(pool)
-                raise ExtractTimeout(f"extraction took longer than {settings.extract_timeout:g}s; "
-                                     "its worker was stopped") from None
-            except BrokenProcessPool:
-                _reset_pool(pool)
-                broken += 1
-                if broken == 2:
-                    raise
-        finally:
-            slots.release()
 
 
 def _is_html(content_type: str | None) -> bool:
@@ -381,8 +201,8 @@ async def _process_batch(items: list[FetchItem], settings: Settings,
                         len(response.body), compressed)
             out.failed(item, ErrorKind.EXTRACT_TIMEOUT, str(exc), when)
             return
-        except BrokenProcessPool:
-            out.failed(item, ErrorKind.EXTRACT_CRASH, "the extraction worker died on this page", when)
+        except ExtractCrash as exc:
+            out.failed(item, ErrorKind.EXTRACT_CRASH, str(exc), when)
             return
         out.summary.extract_seconds += seconds
         out.fetched(item, response.final_url, response.status, content_type, when,

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 
-from tasks.core.errors import ExtractTimeout
+from tasks.core.errors import ExtractCrash, ExtractTimeout
 from tasks.core.kinds import ErrorKind
 from tasks.core.records import BatchResult, BatchSummary, FetchItem
 from tasks.core.settings import Settings
-from tasks.pages import article_or_reason, article_row, extract_in_pool
+from tasks.extract_pool import article_or_reason, extract_in_pool
+from tasks.pages import article_row
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ async def _reextract_all(pages: list[StoredPage], settings: Settings) -> list[tu
             article, error = await extract_in_pool(reextract_page, args, settings)
         except ExtractTimeout as exc:
             return None, ErrorKind.EXTRACT_TIMEOUT, str(exc)
-        except BrokenProcessPool:
-            return None, ErrorKind.EXTRACT_CRASH, "the extraction worker died on this page"
+        except ExtractCrash as exc:
+            return None, ErrorKind.EXTRACT_CRASH, str(exc)
         return article, ErrorKind.EXTRACT, error or ""
 
     return await asyncio.gather(*(one(p) for p in pages))

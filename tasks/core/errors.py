@@ -34,3 +34,7 @@ class ExtractionError(Exception):
 
 class ExtractTimeout(Exception):
     """A page's extraction ran past settings.extract_timeout; its worker was stopped."""
+
+
+class ExtractCrash(Exception):
+    """The worker extracting a page died (a crash, or killed for memory), twice: the page is retried later."""

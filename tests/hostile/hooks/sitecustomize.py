@@ -7,6 +7,8 @@ it installs the same loopback guard, then, when WIRECOPY_TEST_HOOK names a phase
   extract       in the extraction worker, on a page containing PARK-EXTRACTION
   slow-extract  (no park) extraction of a page containing SLOW-EXTRACTION takes 2 s more, and
                 a page containing STUCK-MARK writes WIRECOPY_TEST_HOOK_FILE as its extraction starts
+  crash-extract (no park) the extraction worker given a page containing CRASH-EXTRACTION dies of
+                SIGSEGV, as on a crash in lxml's C code
   load          inside the load transaction, before the articles are merged
   after-commit  after the load transaction committed, before the staged batches are removed
 
@@ -57,6 +59,20 @@ elif HOOK == "slow-extract":  # a healthy page that takes a while, to be in flig
         return _real_extract(body, url, *args, **kwargs)
 
     _extract.extract_article = _slow_extract
+
+elif HOOK == "crash-extract":
+    import signal
+
+    import tasks.extract as _extract
+
+    _real_extract = _extract.extract_article
+
+    def _crashing_extract(body, url, *args, **kwargs):
+        if b"CRASH-EXTRACTION" in body:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return _real_extract(body, url, *args, **kwargs)
+
+    _extract.extract_article = _crashing_extract
 
 elif HOOK == "load":
     import tasks.store as _store
