@@ -110,18 +110,18 @@ def by_kind(pred: dict[str, str], articles: list[Article]) -> Counter:
     """Per kind: gold pairs of copies found, and negatives merged with another story."""
     gold = {a.article_id: a.story for a in articles}
     kind = {a.article_id: a.kind for a in articles}
-    c = Counter()
+    c: Counter = Counter()
     for a, b in pairs_of(gold):
         for k in {kind[a], kind[b]}:
             c[(k, "pairs")] += 1
             c[(k, "found")] += pred[a] == pred[b]
     stories_in = defaultdict(set)
-    for a in articles:
-        stories_in[pred[a.article_id]].add(a.story)
-    for a in articles:
-        if a.kind in NEGATIVE_KINDS:
-            c[(a.kind, "articles")] += 1
-            c[(a.kind, "merged")] += len(stories_in[pred[a.article_id]]) > 1
+    for article in articles:
+        stories_in[pred[article.article_id]].add(article.story)
+    for article in articles:
+        if article.kind in NEGATIVE_KINDS:
+            c[(article.kind, "articles")] += 1
+            c[(article.kind, "merged")] += len(stories_in[pred[article.article_id]]) > 1
     return c
 
 
@@ -157,8 +157,10 @@ def ingest_end_to_end(articles: list[Article], tmp: Path) -> tuple[Path, dict[st
 
 def quality(fundus_dir: Path, batch: int, seeds: list[int], direct: bool) -> None:
     methods = ("wirecopy (story_id)", "exact hash of normalised text", "MinHash LSH, Jaccard 0.5, word 5-shingles")
-    pooled = {m: Counter() for m in methods}
-    kinds, agree, sizes, seconds, missing = Counter(), True, Counter(), 0.0, 0
+    pooled: dict[str, Counter] = {m: Counter() for m in methods}
+    kinds: Counter = Counter()
+    sizes: Counter = Counter()
+    agree, seconds, missing = True, 0.0, 0
     for seed in seeds:
         articles = sorted(build_corpus(fundus_dir, seed), key=lambda a: (a.published_at, a.article_id))
         gold = {a.article_id: a.story for a in articles}
@@ -181,7 +183,8 @@ def quality(fundus_dir: Path, batch: int, seeds: list[int], direct: bool) -> Non
             agree &= pairs_of(before) == pairs_of(rebuilt)
         missing += len(gold) - len(pred)
         pred.update({i: f"missing-{i}" for i in gold if i not in pred})  # a page not loaded is a miss
-        for name, clusters in zip(methods, (pred, exact_hash(articles), minhash_lsh({i: texts.get(i, "") for i in gold}))):
+        baselines = (pred, exact_hash(articles), minhash_lsh({i: texts.get(i, "") for i in gold}))
+        for name, clusters in zip(methods, baselines):
             pooled[name] += counts(clusters, gold)
         kinds += by_kind(pred, articles)
     print(f"Synthetic corpus, seeds {', '.join(map(str, seeds))}: {sizes['articles']} articles, "
@@ -202,7 +205,8 @@ def quality(fundus_dir: Path, batch: int, seeds: list[int], direct: bool) -> Non
 # --- cost ------------------------------------------------------------------------------------
 
 def _status_mb(field: str) -> float:
-    return int(re.search(rf"{field}:\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) / 1024
+    found = re.search(rf"{field}:\s+(\d+)", Path("/proc/self/status").read_text())
+    return int(found.group(1)) / 1024 if found else 0.0
 
 
 _earlier_peaks = [0.0]
@@ -244,9 +248,9 @@ def assign_new(con: duckdb.DuckDBPyConnection, new: pa.Table) -> tuple[float, fl
     dedup.assign_stories(con, ids)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = _status_mb("VmHWM")
-    joined = con.execute("""SELECT count(*) FROM articles a JOIN stories s USING (story_id)
+    joined = (con.execute("""SELECT count(*) FROM articles a JOIN stories s USING (story_id)
                             WHERE a.article_id IN (SELECT unnest($ids)) AND s.article_count > 1""",
-                         {"ids": ids}).fetchone()[0]
+                         {"ids": ids}).fetchone() or (0,))[0]
     con.execute("ROLLBACK")
     return seconds, cpu, joined, rss, peak
 
@@ -277,7 +281,7 @@ def cost(fundus_dir: Path, sizes: list[int], n_new: int) -> None:
             _, _, joined, rss, peak = runs[0]
             walls.append(wall)
             cpus.append(cpu)
-            postings = con.execute("SELECT count(*) FROM story_postings").fetchone()[0]
+            postings = (con.execute("SELECT count(*) FROM story_postings").fetchone() or (0,))[0]
             con.execute("CHECKPOINT")
             db_mb = (Path(tmp) / "scale.duckdb").stat().st_size / 2**20
             print(f"  {n_new} new vs {size:>7,} stored: wall {wall:.2f}s, CPU {cpu:.2f}s (best of 3; wall "

@@ -108,7 +108,7 @@ def texts_through_ingest(pages: list[CorpusPage], work: Path) -> tuple[list[str 
 
 
 def texts_direct(pages: list[CorpusPage]) -> list[str | None]:
-    texts = []
+    texts: list[str | None] = []
     for page in pages:
         try:
             texts.append(extract_article(page.html, page.url).text)

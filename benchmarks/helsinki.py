@@ -130,7 +130,7 @@ def read_results(db: Path, keys: dict[str, str] | None) -> dict:
     rows = con.execute("""SELECT a.url, a.article_id, a.story_id, w.attributed_wire, w.detected_wire, a.text
                           FROM articles a JOIN article_wire w USING (article_id)""").fetchall()
     errors = con.execute("SELECT url, kind, error FROM page_errors ORDER BY attempted_at").fetchall()
-    stories = con.execute("SELECT count(*) FROM stories").fetchone()[0]
+    stories = (con.execute("SELECT count(*) FROM stories").fetchone() or (0,))[0]
     con.close()
     key_of = (lambda url, aid: keys.get(url)) if keys is not None else (lambda url, aid: aid)
     out: dict = {"story": {}, "attributed": {}, "detected": {}, "text": {}, "stories": stories,

@@ -68,7 +68,7 @@ def main() -> int:
         with Newsroom() as room:
             links = [room.add(f"/news/{i}", Page(article_page(f"Start {i}", story_paragraphs(f"start {i}"))))
                      for i in range(5)]
-            room.add("/feed.xml", Page(rss2([Item(f"Start {i}", l) for i, l in enumerate(links)]),
+            room.add("/feed.xml", Page(rss2([Item(f"Start {i}", link) for i, link in enumerate(links)]),
                                        "application/rss+xml", conditional=False))
             feeds = write_feeds(work / "feeds.toml", [("Gazette", room.url("/feed.xml"))])
             plan, every = [], max(1, args.runs // max(1, args.baseline_runs))

@@ -121,8 +121,8 @@ def main() -> None:
             started = time.perf_counter()
             stores[n] = build(Path(tmp) / str(n), n)
             print(f"built and published {n:,} stored articles in {time.perf_counter() - started:.1f} s", flush=True)
-        publish = {n: [] for n in SIZES}
-        copy = {n: [] for n in SIZES}
+        publish: dict[int, list[float]] = {n: [] for n in SIZES}
+        copy: dict[int, list[float]] = {n: [] for n in SIZES}
         for run in range(args.runs):
             for n in SIZES:
                 publish[n].append(publish_run(stores[n], run, args.new, n))

@@ -118,7 +118,8 @@ def build_template(raw: bytes, row: dict) -> Template | None:
 
     tree = lxml.html.document_fromstring(raw)
     blocks: dict[str, int] = {}
-    lengths, kinds = [], []
+    lengths: list[int] = []
+    kinds: list[str] = []
     for block in row["body"]:
         text = _norm(block["text"])
         if text and text not in blocks:
@@ -201,6 +202,7 @@ class PageMaker:
 
     def __init__(self, corpus: Path | None) -> None:
         self.templates: list[Template] = []
+        self.chain: Chain | None = None
         if corpus:
             rows = [json.loads(line) for line in (corpus / "truth.jsonl").read_text().splitlines() if line.strip()]
             texts = []
@@ -212,7 +214,6 @@ class PageMaker:
             self.chain = Chain(texts)
         else:
             self.templates = [synthetic_template(k) for k in range(12)]
-            self.chain = None
 
     def _words(self, rng: random.Random, n: int) -> str:
         if self.chain:
@@ -368,10 +369,12 @@ def run_ingest(feeds: Path, db: Path, env: dict, timings_path: Path) -> Run:
     start = time.time()
     proc = subprocess.Popen([sys.executable, "-m", "wirecopy.cli", "ingest", "--feeds", str(feeds), "--db", str(db)],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    stop, cpu_seen = threading.Event(), {}
+    stop, cpu_seen = threading.Event(), dict[int, tuple[str, float]]()  # pid -> (role, CPU seconds)
     sampler = threading.Thread(target=_sample, args=(psutil.Process(proc.pid), stop, run, cpu_seen), daemon=True)
     sampler.start()
-    reader = threading.Thread(target=lambda: setattr(run, "output", proc.stdout.read().decode(errors="replace")),
+    output = proc.stdout
+    assert output is not None  # stdout=PIPE
+    reader = threading.Thread(target=lambda: setattr(run, "output", output.read().decode(errors="replace")),
                               daemon=True)
     reader.start()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -428,7 +431,7 @@ def db_counts(db: Path) -> dict[str, int]:
 
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        return {t: (con.execute(f"SELECT count(*) FROM {t}").fetchone() or (0,))[0]
                 for t in ("articles", "stories", "raw_pages", "page_errors")}
     finally:
         con.close()

@@ -8,9 +8,8 @@ from __future__ import annotations
 import contextvars
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import httpcore
 
@@ -24,7 +23,7 @@ class RefusedAddress(Exception):
 
 def system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 # NAT64 well-known prefix (RFC 6052): the last 32 bits are the IPv4 address the gateway reaches.

@@ -68,7 +68,8 @@ def parse_sitemap(body: bytes, limit: int) -> Sitemap | None:
     if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
         return None
     is_index = _local(root.tag) == "sitemapindex"
-    urls, children = [], []
+    urls: list[SitemapEntry] = []
+    children: list[SitemapEntry] = []
     for node in root:
         fields: dict[str, str] = {}
         for child in node.iter():
