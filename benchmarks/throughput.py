@@ -45,6 +45,9 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
+from tasks.core.settings import Settings
+from wirecopy.prefect_api import STARTUP_TIMEOUT_VARIABLE
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "fundus-en-dev"
 KiB = 1024
@@ -406,7 +409,9 @@ noop()
 
 
 def prefect_startup(env: dict) -> float:
-    """Wall time of a fresh process that runs an empty flow: imports, ephemeral API, shutdown."""
+    """Wall time of a fresh process that runs an empty flow: imports, ephemeral API, shutdown.
+    It gets the start-up bound wirecopy sets for itself, so a busy machine slows it, not fails it."""
+    env = {STARTUP_TIMEOUT_VARIABLE: str(Settings.prefect_startup_timeout), **env}
     start = time.time()
     subprocess.run([sys.executable, "-c", PREFECT_ONLY], cwd=REPO, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
