@@ -52,6 +52,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
         if "prefect_harness" in item.fixturenames:
             item.add_marker(pytest.mark.slow)
+    # Files holding slow tests first, each file's tests together and in order: xdist hands out work
+    # in this order, so the quick tests come last and fill in while the other worker ends a long one.
+    with_slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in with_slow)
 
 
 @pytest.fixture(autouse=True)
