@@ -70,7 +70,8 @@ def main() -> int:
                      for i in range(5)]
             room.add("/feed.xml", Page(rss2([Item(f"Start {i}", link) for i, link in enumerate(links)]),
                                        "application/rss+xml", conditional=False))
-            feeds = write_feeds(work / "feeds.toml", [("Gazette", room.url("/feed.xml"))])
+            feeds = write_feeds(work / "feeds.toml", [("Gazette", room.url("/feed.xml"))],
+                                extract_workers=None)  # wirecopy's default: its process pool
             plan, every = [], max(1, args.runs // max(1, args.baseline_runs))
             for i in range(args.runs):  # interleaved: a baseline run after every few of wirecopy's
                 plan.append("wirecopy")

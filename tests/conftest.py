@@ -42,18 +42,20 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 def pytest_collection_modifyitems(config, items):
     """Under xdist's `--dist loadgroup`, tests sharing a module-scoped fixture run on one worker,
-    so its (costly) set-up happens once, as in a serial run, and the hostile suite runs on one. Tests that need the Prefect test
-    server, and the hostile suite, are `slow`: `make check` leaves them out."""
+    so its (costly) set-up happens once, as in a serial run; every other test is scheduled on its
+    own, so the two workers balance. Tests that need the Prefect test server are `slow`: `make
+    check` leaves them out."""
     for item in items:
         fixtures = getattr(item, "_fixtureinfo", None)
         defs = fixtures.name2fixturedefs if fixtures else {}
-        hostile = "hostile" in item.path.relative_to(TESTS).parts
-        if hostile:  # its cases assert time bounds: one at a time, as the suite was measured
-            item.add_marker(pytest.mark.xdist_group("hostile"))
-        elif any(d and d[-1].scope == "module" for d in defs.values()):
+        if any(d and d[-1].scope == "module" for d in defs.values()):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-        if "prefect_harness" in item.fixturenames or hostile:
+        if "prefect_harness" in item.fixturenames:
             item.add_marker(pytest.mark.slow)
+    # Files holding slow tests first, each file's tests together and in order: xdist hands out work
+    # in this order, so the quick tests come last and fill in while the other worker ends a long one.
+    with_slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in with_slow)
 
 
 @pytest.fixture(autouse=True)

@@ -82,12 +82,16 @@ def story_paragraphs(topic: str, n: int = 6) -> list[str]:
 
 # Tests serve many pages from one loopback host and ingest the same feeds run after run: unless a
 # test says otherwise, every run polls every feed and requests are not paced (tests of the
-# scheduler and of pacing set these themselves).
-TEST_DEFAULTS = {"poll_min_seconds": 0.0, "poll_max_seconds": 0.0, "host_min_interval_seconds": 0.0}
+# scheduler and of pacing set these themselves). Extraction runs in a thread: a process pool
+# spawned for every run (each worker importing trafilatura) is a large part of a small run's
+# CPU; the tests of the pool, its bound and its workers set extract_workers themselves.
+TEST_DEFAULTS = {"poll_min_seconds": 0.0, "poll_max_seconds": 0.0, "host_min_interval_seconds": 0.0,
+                 "extract_workers": 0}
 
 
 def write_feeds(path: Path, feeds: list[tuple[str, str]], **settings: object) -> Path:
-    settings = {**TEST_DEFAULTS, **settings}
+    """feeds.toml with TEST_DEFAULTS under `settings`; a setting given as None is left out (wirecopy's default)."""
+    settings = {key: value for key, value in {**TEST_DEFAULTS, **settings}.items() if value is not None}
     lines = []
     if settings:
         lines.append("[settings]")
