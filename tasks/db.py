@@ -59,10 +59,34 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+@cache
+def wire_agency_sites() -> list[tuple[str, str]]:
+    """The agencies' own sites, (agency, domain), as sql/queries/define_wire_agency_sites.sql lists
+    them: evaluated once per process in memory (the extraction workers have no database)."""
+    con = duckdb.connect()
+    try:
+        con.execute(sql("define_wire_agency_sites"))
+        return [(agency, domain) for agency, domain in con.execute(sql("wire_agency_sites")).fetchall()]
+    finally:
+        con.close()
+
+
+def _define_wire_agency_sites(con: duckdb.DuckDBPyConnection) -> None:
+    """The list migration 007's wire_own_site() reads, defined when a database lacks it or holds an
+    older list: not on every open, since defining it writes the catalog (a full disk would fail
+    the run before its load could report it)."""
+    try:
+        held = [(agency, domain) for agency, domain in con.execute(sql("wire_agency_sites")).fetchall()]
+    except duckdb.CatalogException:
+        held = None
+    if held != wire_agency_sites():
+        con.execute(sql("define_wire_agency_sites"))
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply each numbered migration once, in order, recording it; returns the names applied."""
     con.execute(sql("create_schema_migrations"))
-    con.execute(sql("define_wire_agency_sites"))  # the one list migration 007 reads: defined on every pass
+    _define_wire_agency_sites(con)
     done = {row[0] for row in con.execute(sql("applied_migrations")).fetchall()}
     applied = []
     for version, name, text in migrations():

@@ -14,10 +14,8 @@ import re
 from functools import cache
 from urllib.parse import urlsplit
 
-import duckdb
-
 from tasks.clean import is_boilerplate, is_caption, is_credit_line, is_furniture, split_lines
-from tasks.db import sql
+from tasks.db import wire_agency_sites
 
 # How each agency's name is written in bylines, credits, authors and site names.
 _NAMES = {
@@ -76,16 +74,9 @@ def _ignored(line: str) -> bool:
 
 @cache
 def _agency_domains() -> dict[str, tuple[str, ...]]:
-    """The agencies' own domains, from the one list the database's wire_own_site() reads too
-    (sql/queries/define_wire_agency_sites.sql), evaluated once per process in memory."""
-    con = duckdb.connect()
-    try:
-        con.execute(sql("define_wire_agency_sites"))
-        rows = con.execute(sql("wire_agency_sites")).fetchall()
-    finally:
-        con.close()
+    """The agencies' own domains, from the one list the database's wire_own_site() reads too."""
     domains: dict[str, tuple[str, ...]] = {}
-    for agency, domain in rows:
+    for agency, domain in wire_agency_sites():
         domains[agency] = (*domains.get(agency, ()), domain)
     return domains
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from email.utils import format_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 

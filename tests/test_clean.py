@@ -3,7 +3,20 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.clean import (clean_lines, cut_trailing_teasers, drop_headline, drop_repeats, is_boilerplate, is_byline, is_caption, is_credit_line, is_furniture, is_link_line, join_broken_paragraphs, split_lines)
+from tasks.clean import (
+    clean_lines,
+    cut_trailing_teasers,
+    drop_headline,
+    drop_repeats,
+    is_boilerplate,
+    is_byline,
+    is_caption,
+    is_credit_line,
+    is_furniture,
+    is_link_line,
+    join_broken_paragraphs,
+    split_lines,
+)
 
 PARAGRAPH = "The ministry said on Thursday that the first round of talks would be held in Seoul."
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from feedkit import Item, article_page, rss2, story_paragraphs, write_feeds
+
 from wirecopy.newsroom import Page
 
 REPO = Path(__file__).resolve().parent.parent
@@ -168,8 +168,8 @@ def test_a_temporary_prefect_server_that_does_not_start_in_time_is_one_line_nami
     result = wirecopy("ingest", "--feeds", str(feeds), "--db", str(tmp_path / "w.duckdb"), cwd=tmp_path,
                       env={"PREFECT_HOME": str(tmp_path / "prefect-home"), "WIRECOPY_PREFECT_STARTUP_TIMEOUT": "1"})
     assert result.returncode == 3
-    line = [l for l in result.stderr.splitlines() if l.startswith("wirecopy:")]
-    assert line == [l for l in result.stderr.splitlines() if "Timed out" in l or "within 1s" in l], result.stderr
+    line = [entry for entry in result.stderr.splitlines() if entry.startswith("wirecopy:")]
+    assert line == [entry for entry in result.stderr.splitlines() if "Timed out" in entry or "within 1s" in entry], result.stderr
     assert line[0].startswith("wirecopy: Prefect's temporary API server did not answer within 1s")
     assert "prefect_startup_timeout" in line[0] and "Traceback" not in result.stderr
 
@@ -181,7 +181,7 @@ def test_a_temporary_prefect_server_that_exits_as_it_starts_is_one_line_without_
     result = wirecopy("ingest", "--feeds", str(feeds), "--db", str(tmp_path / "w.duckdb"), cwd=tmp_path,
                       env={"PREFECT_API_DATABASE_CONNECTION_URL": unopenable, "WIRECOPY_PREFECT_STARTUP_TIMEOUT": "3600"})
     assert result.returncode == 3
-    line = [l for l in result.stderr.splitlines() if l.startswith("wirecopy:")]
+    line = [entry for entry in result.stderr.splitlines() if entry.startswith("wirecopy:")]
     assert len(line) == 1 and line[0].startswith("wirecopy: Prefect's temporary API server exited as it started")
     assert "Traceback" not in result.stderr, result.stderr
 
@@ -190,7 +190,7 @@ def test_a_temporary_prefect_server_that_exits_as_it_starts_is_one_line_without_
 def test_a_busy_database_is_one_line_without_prefects_tracebacks(newsroom, tmp_path):
     links = [newsroom.add(f"/news/{i}", Page(article_page(f"Busy {i}", story_paragraphs(f"busy quay {i}"))))
              for i in range(2)]
-    newsroom.add("/feed.xml", Page(rss2([Item(f"Busy {i}", l) for i, l in enumerate(links)]), "application/rss+xml"))
+    newsroom.add("/feed.xml", Page(rss2([Item(f"Busy {i}", link) for i, link in enumerate(links)]), "application/rss+xml"))
     feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))], db_wait_seconds=1.0)
     db = _stored_articles_db(tmp_path / "w.duckdb", [])
     # An analyst's read-only connection: the run reads and fetches, then cannot write.
@@ -204,8 +204,8 @@ def test_a_busy_database_is_one_line_without_prefects_tracebacks(newsroom, tmp_p
     finally:
         holder.communicate("done\n", timeout=30)
     assert result.returncode == 1
-    about_it = [l for l in result.stderr.splitlines() if "held by another process" in l or "DatabaseBusy" in l
-                or l.startswith("wirecopy:")]
+    about_it = [entry for entry in result.stderr.splitlines() if "held by another process" in entry or "DatabaseBusy" in entry
+                or entry.startswith("wirecopy:")]
     assert about_it == [f"wirecopy: database {db} is held by another process (a running ingest, or an open "
                         "connection) and stayed busy for 1s (setting db_wait_seconds)"], result.stderr
     assert "Traceback" not in result.stderr and "Finished in state Failed" not in result.stderr
@@ -243,7 +243,7 @@ def _readme_query(starting_with: str) -> str:
     for block in blocks:
         for statement in block.split(";"):
             if starting_with in statement:
-                return "\n".join(l for l in statement.splitlines() if not l.startswith("--"))
+                return "\n".join(entry for entry in statement.splitlines() if not entry.startswith("--"))
     raise AssertionError(f"no README query under {starting_with!r}")
 
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
 from lxml.html import fromstring
 
 from tasks.core.errors import ExtractionError

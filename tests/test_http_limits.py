@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 import pytest
 
 from tasks.core.errors import FetchFailed
+from tasks.core.settings import Settings
 from tasks.http import fetch_url, make_client, retry_after
 from wirecopy.newsroom import Page
-from tasks.core.settings import Settings
 
 
 def fetch(url: str, settings: Settings, max_bytes: int):

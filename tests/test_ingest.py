@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
 from feedkit import Item, article_page, atom, query, rss1, rss2, story_paragraphs, write_feeds
+
 from wirecopy.newsroom import Page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -66,7 +66,7 @@ def test_second_poll_is_conditional_and_fetches_no_page(newsroom, tmp_path):
 def test_running_the_same_ingest_twice_adds_no_row(newsroom, tmp_path):
     links = [publish(newsroom, f"x{i}", f"river flood {i}") for i in range(4)]
     # No ETag: the feed answers 200 with the same entries every time.
-    newsroom.add("/feed.xml", Page(rss2([Item(f"Flood {i}", l) for i, l in enumerate(links)]),
+    newsroom.add("/feed.xml", Page(rss2([Item(f"Flood {i}", link) for i, link in enumerate(links)]),
                                    "application/rss+xml", conditional=False))
     feeds = write_feeds(tmp_path / "feeds.toml", [("Daily", newsroom.url("/feed.xml"))])
     db = tmp_path / "w.duckdb"
@@ -160,7 +160,7 @@ def listener_on_127_0_0_2():
         while not stop.is_set():
             try:
                 conn, addr = srv.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             accepted.append(addr)
             conn.close()
@@ -250,7 +250,7 @@ def test_a_site_answering_429_with_retry_after_is_left_alone_until_then_and_lose
     monkeypatch.setattr(pages, "_HOST_WAITS", pages._HostWaits())  # the wait must not outlive this test
     links = [newsroom.add(f"/news/busy{i}", Page(b"slow down", "text/plain", status=429,
                                                  headers={"Retry-After": "3600"})) for i in range(6)]
-    newsroom.add("/feed.xml", Page(rss2([Item(f"Busy {i}", l) for i, l in enumerate(links)]), "application/rss+xml"))
+    newsroom.add("/feed.xml", Page(rss2([Item(f"Busy {i}", link) for i, link in enumerate(links)]), "application/rss+xml"))
     feeds = write_feeds(tmp_path / "feeds.toml", [("Daily", newsroom.url("/feed.xml"))])
     db = tmp_path / "w.duckdb"
 
@@ -273,12 +273,12 @@ def test_a_load_past_the_database_memory_limit_fails_clearly_and_the_next_run_lo
     from wirecopy import cli
 
     first = [publish(newsroom, f"m{i}", f"tidal barrage {i}") for i in range(2)]
-    newsroom.add("/feed.xml", Page(rss2([Item(f"Barrage {i}", l) for i, l in enumerate(first)]), "application/rss+xml"))
+    newsroom.add("/feed.xml", Page(rss2([Item(f"Barrage {i}", link) for i, link in enumerate(first)]), "application/rss+xml"))
     feeds = write_feeds(tmp_path / "feeds.toml", [("Coast", newsroom.url("/feed.xml"))])
     db = tmp_path / "w.duckdb"
     run_ingest(feeds, db)
     later = [publish(newsroom, f"n{i}", f"salt flats {i}") for i in range(3)]
-    newsroom.add("/feed.xml", Page(rss2([Item(f"Flats {i}", l) for i, l in enumerate(first + later)]),
+    newsroom.add("/feed.xml", Page(rss2([Item(f"Flats {i}", link) for i, link in enumerate(first + later)]),
                                    "application/rss+xml"))
 
     monkeypatch.setenv("WIRECOPY_DB_MEMORY_LIMIT", "1MB")

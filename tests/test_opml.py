@@ -6,8 +6,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from wirecopy import cli
 from tasks.core.settings import load_feeds
+from wirecopy import cli
 
 READER_EXPORT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">

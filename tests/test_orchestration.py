@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
+from prefect.exceptions import ParameterTypeError
 
 from wirecopy.newsroom import Page
 
@@ -41,9 +42,9 @@ def test_every_deployment_in_prefect_yaml_imports_and_validates_its_parameters()
     params = _flow(deployments["backfill"]["entrypoint"]).validate_parameters(
         {**deployments["backfill"]["parameters"], "since": "2025-04-01", "until": "2025-04-30"})
     assert params["since"] == date(2025, 4, 1) and params["until"] == date(2025, 4, 30)
-    with pytest.raises(Exception):
+    with pytest.raises(ParameterTypeError):
         _flow(deployments["backfill"]["entrypoint"]).validate_parameters({"since": "April", "until": "2025-04-30"})
-    with pytest.raises(Exception):
+    with pytest.raises(ParameterTypeError):
         _flow(deployments["backfill"]["entrypoint"]).validate_parameters(
             {"since": "2025-04-01", "until": "2025-04-30", "mode": "everything"})
 
@@ -83,11 +84,11 @@ def _sitemap_newsroom(newsroom) -> dict[str, str]:
         f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{urls["old"]}'
         f'</loc><lastmod>{dated["old"]}</lastmod></url></urlset>').encode(), "application/xml"))
     newsroom.add("/sitemap-index.xml", Page((
-        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-        "<sitemap><loc>/sitemaps/news.xml</loc><lastmod>2025-05-02</lastmod></sitemap>"
-        "<sitemap><loc>/sitemaps/pages.xml.gz</loc></sitemap>"
-        "<sitemap><loc>/sitemaps/2024.xml</loc><lastmod>2024-12-31</lastmod></sitemap>"
-        "</sitemapindex>").encode(), "application/xml"))
+        b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<sitemap><loc>/sitemaps/news.xml</loc><lastmod>2025-05-02</lastmod></sitemap>"
+        b"<sitemap><loc>/sitemaps/pages.xml.gz</loc></sitemap>"
+        b"<sitemap><loc>/sitemaps/2024.xml</loc><lastmod>2024-12-31</lastmod></sitemap>"
+        b"</sitemapindex>"), "application/xml"))
     newsroom.add("/robots.txt", Page(f"User-agent: *\nAllow: /\nSitemap: {newsroom.url('/sitemap-index.xml')}\n".encode(),
                                      "text/plain"))
     newsroom.add("/feed.xml", Page(rss2([]), "application/rss+xml"))
@@ -143,7 +144,7 @@ def test_reprocess_replaces_text_from_stored_pages_and_adds_no_row(newsroom, tmp
     when = datetime(2025, 4, 10, 12, tzinfo=timezone.utc)
     links = [newsroom.add(f"/news/r{i}", Page(article_page(f"Report {i}", story_paragraphs(f"reprocess {i}"))))
              for i in range(3)]
-    newsroom.add("/feed.xml", Page(rss2([Item(f"Report {i}", l, published=when) for i, l in enumerate(links)]),
+    newsroom.add("/feed.xml", Page(rss2([Item(f"Report {i}", link, published=when) for i, link in enumerate(links)]),
                                    "application/rss+xml"))
     feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))])
     db = tmp_path / "w.duckdb"
@@ -180,7 +181,7 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.Popen:
 def _newsroom_with(newsroom, n: int, prefix: str) -> list[str]:
     links = [newsroom.add(f"/news/{prefix}{i}", Page(article_page(f"{prefix} {i}", story_paragraphs(f"{prefix} {i}"))))
              for i in range(n)]
-    newsroom.add("/feed.xml", Page(rss2([Item(f"{prefix} {i}", l) for i, l in enumerate(links)]),
+    newsroom.add("/feed.xml", Page(rss2([Item(f"{prefix} {i}", link) for i, link in enumerate(links)]),
                                    "application/rss+xml", conditional=False))
     return links
 

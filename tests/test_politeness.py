@@ -5,8 +5,8 @@ import threading
 import time
 
 import pytest
-
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
+
 from wirecopy.newsroom import Page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -14,8 +14,8 @@ import termios
 
 import pyte
 import pytest
-
 from feedkit import article_page, rss2, story_paragraphs, write_feeds
+
 from wirecopy.newsroom import Page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
-from wirecopy.newsroom import Page
+
 from tasks.core import errors
+from wirecopy.newsroom import Page
 
 TESTS = Path(__file__).resolve().parent
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from feedkit import Item, article_page, rss2, story_paragraphs, write_feeds
+
 from wirecopy.newsroom import Page
 
 REPO = Path(__file__).resolve().parent.parent
@@ -124,7 +124,7 @@ def test_serve_beside_prefect_deploy_leaves_the_deployed_flows_as_they_were(pref
 
     links = [newsroom.add(f"/news/{i}", Page(article_page(f"Served {i}", story_paragraphs(f"served pier {i}"))))
              for i in range(3)]
-    newsroom.add("/feed.xml", Page(rss2([Item(f"Served {i}", l) for i, l in enumerate(links)]), "application/rss+xml"))
+    newsroom.add("/feed.xml", Page(rss2([Item(f"Served {i}", link) for i, link in enumerate(links)]), "application/rss+xml"))
     feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))])
     db = tmp_path / "served.duckdb"
     serve = _serve("--feeds", str(feeds), "--db", str(db), env=env)

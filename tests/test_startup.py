@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from feedkit import Item, article_page, rss2, story_paragraphs, write_feeds
+
 from wirecopy.newsroom import Page
 
 RUNS = 2
@@ -21,7 +21,7 @@ RUNS = 2
 def test_ingest_with_a_fresh_prefect_home_succeeds_beside_two_cpu_bound_processes(newsroom, tmp_path):
     links = [newsroom.add(f"/news/{i}", Page(article_page(f"First run {i}", story_paragraphs(f"first run {i}"))))
              for i in range(3)]
-    newsroom.add("/feed.xml", Page(rss2([Item(f"First run {i}", l) for i, l in enumerate(links)]),
+    newsroom.add("/feed.xml", Page(rss2([Item(f"First run {i}", link) for i, link in enumerate(links)]),
                                    "application/rss+xml", conditional=False))
     feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))],
                         extract_workers=None)  # as a user runs it: extraction on its process pool

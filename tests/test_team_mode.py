@@ -12,9 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
 from test_publish import PythonReader
+
 from wirecopy.newsroom import Page
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.urls import BadURL, article_id_for, canonicalize_url
 from tasks.core.errors import ConfigError
 from tasks.core.settings import load_feeds, load_settings
+from tasks.urls import BadURL, article_id_for, canonicalize_url
 
 
 def test_canonical_urls_drop_fragments_and_tracking_parameters():

@@ -146,15 +146,21 @@ def serve_flows(settings: Settings, feeds_path: str | None = None, db_path: str 
         print(f"export PREFECT_API_URL={api}", flush=True)
         ensure_writer_limit()
         runner = Runner(name="wirecopy-serve", pause_on_shutdown=True)
-        served = {d.flow_name: (d, runner.add_deployment(d)) for d in deployments(feeds_path, db_path)}
-        with get_client(sync_client=True) as client:
-            client.create_flow_run_from_deployment(cast(UUID, served["ingest"][1]))  # sync call: an id
-        names = ", ".join(f"'{flow}/{d.name}'" for flow, (d, _) in served.items())
-        _say(f"serving {names}; an ingest now, then every {INGEST_EVERY_SECONDS // 60} minutes; backfill and "
-             f"rebuild-stories on demand (`prefect deployment run 'backfill/{DEPLOYMENT_NAME}' --param ...`)")
+        served: dict[str, tuple] = {}
         try:
+            for d in deployments(feeds_path, db_path):
+                served[d.flow_name] = (d, runner.add_deployment(d))
+            with get_client(sync_client=True) as client:
+                client.create_flow_run_from_deployment(cast(UUID, served["ingest"][1]))  # sync call: an id
+            names = ", ".join(f"'{flow}/{d.name}'" for flow, (d, _) in served.items())
+            _say(f"serving {names}; an ingest now, then every {INGEST_EVERY_SECONDS // 60} minutes; backfill "
+                 f"and rebuild-stories on demand (`prefect deployment run 'backfill/{DEPLOYMENT_NAME}' --param ...`)")
             asyncio.run(runner.start())
         except (KeyboardInterrupt, TerminationSignal):
-            pass
-        _say(f"stopped; paused its own deployments ({names})")
+            # Stopped before the runner ran (it pauses them itself on shutdown): pause what was made.
+            with get_client(sync_client=True) as client:
+                for _, deployment_id in served.values():
+                    client.pause_deployment(cast(UUID, deployment_id))
+        names = ", ".join(f"'{flow}/{d.name}'" for flow, (d, _) in served.items())
+        _say(f"stopped; paused its own deployments ({names or 'none yet'})")
     return 0

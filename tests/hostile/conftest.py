@@ -10,9 +10,8 @@ import json
 import os
 from dataclasses import asdict, dataclass
 
-import pytest
-
 import hostile_kit
+import pytest
 from hostile_kit import format_table, hard_deadline
 
 TEST_DEADLINE = 240  # seconds; every case's own bound is much tighter and asserted in the test

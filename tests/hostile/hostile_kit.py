@@ -15,10 +15,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import psutil
 
@@ -185,7 +185,7 @@ class Listener:
         while not self._stop.is_set():
             try:
                 conn, addr = self._sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self.accepted.append(addr)
             if self.hold:
@@ -193,7 +193,7 @@ class Listener:
             else:
                 conn.close()
 
-    def __enter__(self) -> "Listener":
+    def __enter__(self) -> Listener:
         self._thread.start()
         return self
 
@@ -258,7 +258,7 @@ class Meter:
     baseline: int = 0
     peak: int = 0
 
-    def __enter__(self) -> "Meter":
+    def __enter__(self) -> Meter:
         self._proc = psutil.Process(self.pid)
         self.baseline = self.peak = _tree_rss(self._proc)
         self._stop = threading.Event()

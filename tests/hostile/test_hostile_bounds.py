@@ -10,10 +10,10 @@ import time
 import tracemalloc
 
 import pytest
-
 from hostile_kit import MiB, gzip_bomb_layers
-from tasks.http import BoundedDecoder
+
 from tasks.core.errors import FetchFailed
+from tasks.http import BoundedDecoder
 from tasks.netguard import GuardedBackend, RefusedAddress, check_addresses, is_public_address
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from feedkit import Item, article_page, rss2, story_paragraphs, write_feeds
 from hostile_kit import Meter, blocking, hard_deadline, kill_session, run_ingest, start_cli, wait_for
+
 from tasks import staging
 from wirecopy import cli
 from wirecopy.newsroom import Newsroom, Page

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
-
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
 from hostile_kit import Meter, hard_deadline, run_ingest
+
 from wirecopy import cli
 from wirecopy.newsroom import Page
 
