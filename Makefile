@@ -24,8 +24,11 @@ TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
-# The fast subset for the edit loop: no Prefect servers started per test, no whole-suite waits.
+# The fast subset for the edit loop: lint, types, then the tests that start no Prefect server per
+# test (the import-linter contracts among them).
 check: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not slow"
 
 clean:
