@@ -63,6 +63,8 @@ def load_staged(settings: Settings, wait_seconds: float | None = None, publish: 
 def flush_leftovers(settings: Settings) -> records.LoadSummary | None:
     """Load what an earlier run staged but could not load; a busy database just leaves it for later.
     Not published yet: the run's own last load publishes it with the run's work."""
+    if not store.has_leftovers(settings.db_path, settings.staging_dir, wait_seconds=settings.db_wait_seconds):
+        return None
     try:
         return load_staged(settings, wait_seconds=2, publish=False)
     except errors.DatabaseBusy as exc:

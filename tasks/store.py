@@ -68,6 +68,12 @@ def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float, assign
     return summary
 
 
+def has_leftovers(db_path: Path, staging_dir: Path, *, wait_seconds: float) -> bool:
+    """Staged work an earlier run left, or a database an earlier version created: what a run's
+    first load is for. Without either, a run need not take the writer's slot twice."""
+    return bool(staging.complete_batches(staging_dir)) or migrations_pending(db_path, wait_seconds)
+
+
 def _merge_batches(con: duckdb.DuckDBPyConnection, batches: list[Path], summary: LoadSummary) -> None:
     """Merge each table's staged rows; `summary.rows` counts them by table."""
     for table in staging.TABLES:

@@ -38,18 +38,26 @@ def ensure_api(startup_timeout: int) -> str:
     starting.start()
     # Prefect restarts a server that exits with code 3 (it takes it for a port taken), which is
     # also how uvicorn exits when the app fails to start, and waits out the bound for any other
-    # exit: a second exit, or one with another code, is a server that will not start.
-    exits: dict[int, int] = {}
+    # exit: a second exit, or one with another code, is a server that will not start. Prefect
+    # starts the next attempt the moment one exits, so a new process is an exit with code 3.
+    attempts: list[int] = []
     while starting.is_alive():
         starting.join(0.5)
         process = server.server_process
-        if process is not None and process.poll() is not None:
-            exits[process.pid] = process.returncode
-        if starting.is_alive() and (len(exits) >= 2 or any(code != 3 for code in exits.values())):
-            server.stop()  # ends Prefect's wait too: its next look at the process fails
-            starting.join(30)
+        if process is None:
+            continue
+        if process.pid not in attempts:
+            attempts.append(process.pid)
+        code = process.poll()
+        exited = len(attempts) - 1 + (code is not None)
+        if starting.is_alive() and (exited >= 2 or code not in (None, 3)):
+            # Stopping ends Prefect's wait (its next look at the process fails), unless it had
+            # just started the next attempt: that one is stopped on the next pass.
+            while starting.is_alive():
+                server.stop()
+                starting.join(0.5)
             raise PrefectUnavailable(
-                f"Prefect's temporary API server exited as it started (code {list(exits.values())[-1]}); "
+                f"Prefect's temporary API server exited as it started (code {3 if code is None else code}); "
                 f"check Prefect's home {PREFECT_HOME.value()} (its database, free disk) or the "
                 f"PREFECT_API_DATABASE_* settings (`prefect server start` shows the error), or set "
                 f"PREFECT_API_URL to a running server")
