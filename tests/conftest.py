@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -33,6 +35,7 @@ def _isolate_from_the_users_settings() -> Path:
 PREFECT_HOME = _isolate_from_the_users_settings()
 
 import loopback_guard  # noqa: E402
+import prefect_db  # noqa: E402
 
 loopback_guard.install()
 # Subprocesses (CLI runs, extraction workers) get the same guard through sitecustomize.
@@ -67,10 +70,33 @@ def _no_connection_off_loopback():
 
 
 @pytest.fixture(scope="session")
-def prefect_harness():
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_database_template(tmp_path_factory, worker_id) -> Path:
+    """A Prefect database migrated and with its blocks registered, made once per test run and shared
+    by the xdist workers (under a lock): a server's first start spends about 15 s of CPU creating its
+    database, and most test servers start from a copy of this one. The tests of a first start use
+    a fresh Prefect home instead."""
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    template = shared / "prefect-template.db"
+    with open(shared / "prefect-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            partial = shared / "prefect-template.db.partial"
+            prefect_db.migrate(partial)
+            partial.rename(template)
+    return template
 
-    with prefect_test_harness(server_startup_timeout=600):  # its database is new: slow on a busy machine
+
+@pytest.fixture(scope="session")
+def prefect_harness(prefect_database_template):
+    """Prefect's test server, its database a copy of the template (Prefect's harness names the
+    folder it makes with mkdtemp and the file prefect-test.db; should either change, the server
+    creates its database itself, only slower)."""
+    import prefect.testing.utilities as harness
+
+    folder = Path(tempfile.mkdtemp(prefix="wirecopy-tests-prefect-server-"))
+    prefect_db.seed(prefect_database_template, folder / "prefect-test.db")
+    with mock.patch.object(harness, "mkdtemp", lambda: str(folder)), \
+            harness.prefect_test_harness(server_startup_timeout=600):  # slow on a busy machine
         yield
 
 

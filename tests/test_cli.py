@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
+import prefect_db
 import pytest
 from feedkit import Item, article_page, rss2, story_paragraphs, write_feeds
 
@@ -247,15 +249,27 @@ def _readme_query(starting_with: str) -> str:
     raise AssertionError(f"no README query under {starting_with!r}")
 
 
+def _flow_runs_in(server_db: Path) -> int:
+    con = sqlite3.connect(server_db)
+    try:
+        return con.execute("SELECT count(*) FROM flow_run").fetchone()[0]
+    finally:
+        con.close()
+
+
 @pytest.mark.slow
-def test_demo_ingests_the_bundled_newsroom_offline_and_the_readme_queries_show_its_stories(tmp_path):
-    PREFECT_HOME = suite_prefect_home()
+def test_demo_ingests_the_bundled_newsroom_offline_and_the_readme_queries_show_its_stories(
+        tmp_path, prefect_database_template):
+    server_db = suite_prefect_home() / "prefect.db"
+    if not server_db.exists():
+        prefect_db.seed(prefect_database_template, server_db)
+    runs_before = _flow_runs_in(server_db)
     db = tmp_path / "demo.duckdb"
     result = wirecopy("demo", "--db", str(db), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "12 articles in 9 stories" in result.stdout
-    assert (PREFECT_HOME / "prefect.db").exists(), "the run's temporary Prefect server used the suite's home"
-    assert Path(tempfile.gettempdir()) in PREFECT_HOME.parents
+    assert _flow_runs_in(server_db) > runs_before, "the run's temporary Prefect server used the suite's home"
+    assert Path(tempfile.gettempdir()) in server_db.parents
     con = duckdb.connect(str(db), read_only=True)
     try:
         pickup = con.execute("SELECT wire_service, outlet_count FROM story_pickup "

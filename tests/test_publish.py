@@ -108,10 +108,12 @@ def _sitemap(newsroom, slugs: list[str]) -> None:
 
 
 def _readers_held_open_across(newsroom, tmp_path, runs: list[tuple[str, dict]]) -> None:
-    """A first `wirecopy ingest`, then the three readers held open while `runs` follow one another
-    (each: its kind, then the outlets' new feeds): after each run every reader sees what that run
-    stored, whole, none of their reads failed and no run waited for them; every version published
-    stays readable as that run left it."""
+    """A first `wirecopy ingest`, then the three readers held open while `runs` (flow runs, as a
+    worker runs deployments) follow one another (each: its kind, then the outlets' new feeds):
+    after each run every reader sees what that run stored, whole, none of their reads failed and
+    no run waited for them; every version published stays readable as that run left it."""
+    from flows.backfill import backfill
+    from flows.ingest import ingest
     from tasks import lake
     from tasks.core.settings import load_settings
 
@@ -138,13 +140,11 @@ def _readers_held_open_across(newsroom, tmp_path, runs: list[tuple[str, dict]]) 
             for name, pages in outlets.items():
                 _outlet(newsroom, name, pages)
             if kind == "ingest":
-                args = ["ingest", "--feeds", str(feeds), "--db", str(db)]
+                summary = ingest(feeds_path=str(feeds), db_path=str(db))
             else:
-                args = ["backfill", "--since", "2025-04-01", "--until", "2025-04-30", "--outlet", "Coastal",
-                        "--feeds", str(feeds), "--db", str(db)]
-            result = _wirecopy(*args, cwd=tmp_path)
-            assert result.returncode == 0, f"{kind}: {result.stderr}"
-            versions.append(int(result.stdout.split("published version ")[1].split()[0]))
+                summary = backfill(since="2025-04-01", until="2025-04-30", outlet="Coastal",
+                                   feeds_path=str(feeds), db_path=str(db))
+            versions.append(summary.published_version)
             stored = _stored(db)
             articles.append(stored["articles"])
             for name, reader in readers.items():

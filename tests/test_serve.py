@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import prefect_db
 import pytest
 from feedkit import Item, article_page, rss2, story_paragraphs, write_feeds
 
@@ -48,9 +49,11 @@ def _wait_for(predicate, what: str, timeout: float = STARTUP, proc: subprocess.P
 
 
 @pytest.fixture
-def prefect_server(tmp_path) -> Iterator[tuple[str, dict[str, str]]]:
-    """`prefect server start` on a loopback port, with its own Prefect home: (API URL, client env)."""
+def prefect_server(tmp_path, prefect_database_template) -> Iterator[tuple[str, dict[str, str]]]:
+    """`prefect server start` on a loopback port, with its own Prefect home (its database seeded
+    from the suite's template): (API URL, client env)."""
     port = _free_port()
+    prefect_db.seed(prefect_database_template, tmp_path / "server-home" / "prefect.db")
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "server-home")}
     server = subprocess.Popen([*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
