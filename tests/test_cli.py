@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import prefect_db
 import pytest
-from feedkit import Item, article_page, rss2, story_paragraphs, write_feeds
+from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
 
 from wirecopy.newsroom import Page
 
@@ -213,9 +213,13 @@ def test_a_busy_database_is_one_line_without_prefects_tracebacks(newsroom, tmp_p
     assert "Traceback" not in result.stderr and "Finished in state Failed" not in result.stderr
     assert any((tmp_path / "w.duckdb.staging").iterdir()), "what was fetched waits in staging"
 
+    for link in links:  # the pages are gone now: only the staged copies can bring them in
+        newsroom.routes.pop(link.removeprefix(newsroom.base_url))
     again = wirecopy("ingest", "--feeds", str(feeds), "--db", str(db), cwd=tmp_path, env=harness_api())
     assert again.returncode == 0, again.stderr
     assert "articles new 0, loaded 2" in again.stdout, "the summary counts the staged work it loaded"
+    assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(links)
+    assert not any((tmp_path / "w.duckdb.staging").iterdir())
 
 
 def test_status_prints_a_header_and_one_line_per_feed(tmp_path):

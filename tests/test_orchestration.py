@@ -240,34 +240,6 @@ def test_a_writer_waiting_on_the_prefect_slot_gives_up_as_busy_and_leaks_no_slot
     assert _writer_slots_taken() == 0
 
 
-def test_a_connection_held_on_the_writers_own_file_delays_the_load_but_loses_nothing(newsroom, tmp_path):
-    first = _newsroom_with(newsroom, 2, "early")
-    feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))], db_wait_seconds=2.0)
-    db = tmp_path / "w.duckdb"
-    run = _cli("ingest", "--feeds", str(feeds), "--db", str(db))
-    assert run.wait(240) == 0
-    later = _newsroom_with(newsroom, 5, "later")
-    analyst = subprocess.Popen([sys.executable, "-c", (
-        "import duckdb, sys, time\n"
-        f"con = duckdb.connect({str(db)!r}, read_only=True)\n"
-        "print(con.execute('SELECT count(*) FROM articles').fetchone()[0], flush=True)\n"
-        "sys.stdin.readline()\n")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert analyst.stdout.readline().strip() == "2"
-
-    busy = _cli("ingest", "--feeds", str(feeds), "--db", str(db))
-    out, err = busy.communicate(timeout=240)
-    assert busy.returncode == 1
-    assert "held by another process" in err
-    assert any((tmp_path / "w.duckdb.staging").iterdir()), "what was fetched waits in staging"
-
-    analyst.communicate("done\n", timeout=30)
-    newsroom.routes.pop("/news/later0")  # the page is gone now: only the staged copy can bring it in
-    again = _cli("ingest", "--feeds", str(feeds), "--db", str(db))
-    assert again.wait(240) == 0
-    assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(first + later)
-    assert not any((tmp_path / "w.duckdb.staging").iterdir())
-
-
 def test_ingest_on_a_local_dask_cluster_loads_the_same_rows_as_the_default_runner(newsroom, tmp_path):
     from distributed import LocalCluster
     from prefect_dask import DaskTaskRunner
