@@ -186,21 +186,6 @@ def _newsroom_with(newsroom, n: int, prefix: str) -> list[str]:
     return links
 
 
-def test_two_ingests_started_at_once_end_with_the_rows_of_one(newsroom, tmp_path):
-    links = _newsroom_with(newsroom, 12, "twin")
-    feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))])
-    db = tmp_path / "w.duckdb"
-
-    runs = [_cli("ingest", "--feeds", str(feeds), "--db", str(db)) for _ in range(2)]
-    outputs = [p.communicate(timeout=240) for p in runs]
-
-    assert [p.returncode for p in runs] == [0, 0], outputs
-    assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(links)
-    assert query(db, "SELECT count(*), count(DISTINCT story_id) FROM articles") == [(12, 12)]
-    assert query(db, "SELECT count(*) FROM stories") == [(12,)]
-    assert query(db, "SELECT count(*) FROM feeds") == [(1,)]
-
-
 def _writer_slots_taken() -> int:
     from prefect.client.orchestration import get_client
 

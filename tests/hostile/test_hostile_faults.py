@@ -439,6 +439,9 @@ def test_two_runs_at_once_lose_nothing_and_load_nothing_twice(newsroom, tmp_path
         runs = [desk.cli(fault_api), desk.cli(fault_api)]
         outputs = [proc.communicate(timeout=120) for proc in runs]
         lost = assert_complete(desk)
+        assert query_db(desk.db, "SELECT count(*) FROM stories WHERE story_id NOT IN "
+                                 "(SELECT story_id FROM articles)") == [(0,)], "no story made twice"
+        assert query_db(desk.db, "SELECT count(*) = count(DISTINCT url) FROM feeds") == [(True,)]
     codes = [proc.returncode for proc in runs]
     hostile_case("two ingest runs at once", f"exits {codes}; 7/7 articles, each once", meter.seconds,
                  meter.growth_mib, lost=lost)
