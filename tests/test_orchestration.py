@@ -11,6 +11,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import prefect_db
 import pytest
 import yaml
 from feedkit import Item, article_page, query, rss2, story_paragraphs, write_feeds
@@ -225,39 +226,28 @@ def test_a_writer_waiting_on_the_prefect_slot_gives_up_as_busy_and_leaks_no_slot
     assert _writer_slots_taken() == 0
 
 
-def test_ingest_on_a_local_dask_cluster_loads_the_same_rows_as_the_default_runner(newsroom, tmp_path):
-    from distributed import LocalCluster
-    from prefect_dask import DaskTaskRunner
-
+def test_wirecopy_ingest_on_a_local_dask_cluster_loads_the_rows_the_default_runner_loads(
+        newsroom, tmp_path, prefect_database_template):
+    """`WIRECOPY_DASK_ADDRESS=local wirecopy ingest` on Prefect's ephemeral API (no PREFECT_API_URL):
+    the two worker processes report to the flow's API instead of each starting a server of their
+    own, and the rows are those the default (thread) runner loads."""
     from flows.ingest import ingest
 
-    _newsroom_with(newsroom, 8, "dask")
-    feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))])
-    columns = "url, outlet, title, published_at, text, language, wire_service"
-    ingest(feeds_path=str(feeds), db_path=str(tmp_path / "threads.duckdb"))
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        on_dask = ingest.with_options(task_runner=DaskTaskRunner(address=cluster.scheduler_address))
-        on_dask(feeds_path=str(feeds), db_path=str(tmp_path / "dask.duckdb"))
-
-    rows = f"SELECT {columns} FROM articles ORDER BY url"
-    assert query(tmp_path / "dask.duckdb", rows) == query(tmp_path / "threads.duckdb", rows)
-    assert len(query(tmp_path / "dask.duckdb", rows)) == 8
-
-
-def test_wirecopy_ingest_on_a_local_dask_cluster_as_a_user_runs_it(newsroom, tmp_path):
-    """`WIRECOPY_DASK_ADDRESS=local wirecopy ingest` on Prefect's ephemeral API (no PREFECT_API_URL):
-    the two worker processes report to the flow's API instead of each starting a server of their own."""
     links = _newsroom_with(newsroom, 6, "scaled")
     feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))])
     db = tmp_path / "w.duckdb"
-    run = _cli("ingest", "--feeds", str(feeds), "--db", str(db),
-               env={"WIRECOPY_DASK_ADDRESS": "local", "PREFECT_HOME": str(tmp_path / "prefect"),
-                    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"})
-    out, err = run.communicate(timeout=900)
+    ingest(feeds_path=str(feeds), db_path=str(tmp_path / "threads.duckdb"))
+    prefect_db.seed(prefect_database_template, tmp_path / "prefect" / "prefect.db")  # not a first start
+    run = subprocess.run([sys.executable, "-m", "wirecopy.cli", "ingest", "--feeds", str(feeds), "--db", str(db)],
+                         cwd=REPO, capture_output=True, text=True, timeout=900,
+                         env={**os.environ, "WIRECOPY_DASK_ADDRESS": "local", "PREFECT_HOME": str(tmp_path / "prefect")})
+    out, err = run.stdout, run.stderr
 
     assert run.returncode == 0, err
-    # wirecopy starts the flow's temporary API itself (wirecopy/prefect_api.py, without Prefect's
-    # "Starting temporary server" line); a Dask worker that started one of its own would log it.
-    assert "Starting temporary server" not in err, "the workers report to the flow's own API"
+    # One temporary server, the flow's own (wirecopy/prefect_api.py); a Dask worker that started
+    # one of its own would log the same line.
+    assert err.count("Starting temporary server") == 1, "the workers report to the flow's own API"
     assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(links)
     assert "published version 1" in out
+    rows = "SELECT url, outlet, title, published_at, text, language, wire_service FROM articles ORDER BY url"
+    assert query(db, rows) == query(tmp_path / "threads.duckdb", rows)
