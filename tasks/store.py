@@ -46,7 +46,7 @@ def load_staged(db_path: Path, staging_dir: Path, *, wait_seconds: float, assign
     staging.remove_abandoned(staging_dir)
     batches = staging.complete_batches(staging_dir)
     summary = LoadSummary(batches=len(batches))
-    if not batches and not migrations_pending(db_path, wait_seconds) and (publish is None or not db_path.exists()):
+    if not has_leftovers(db_path, staging_dir, wait_seconds=wait_seconds) and (publish is None or not db_path.exists()):
         summary.seconds = time.perf_counter() - started
         return summary
     with writer(db_path, wait_seconds=wait_seconds, memory_limit=memory_limit) as con:

@@ -40,14 +40,13 @@ def ensure_api(startup_timeout: int) -> str:
     # also how uvicorn exits when the app fails to start, and waits out the bound for any other
     # exit: a second exit, or one with another code, is a server that will not start. Prefect
     # starts the next attempt the moment one exits, so a new process is an exit with code 3.
-    attempts: list[int] = []
+    attempts: set[int] = set()
     while starting.is_alive():
         starting.join(0.5)
         process = server.server_process
         if process is None:
             continue
-        if process.pid not in attempts:
-            attempts.append(process.pid)
+        attempts.add(process.pid)
         code = process.poll()
         exited = len(attempts) - 1 + (code is not None)
         if starting.is_alive() and (exited >= 2 or code not in (None, 3)):

@@ -36,6 +36,11 @@ def _say(line: str) -> None:
     print(f"wirecopy serve: {line}", flush=True)
 
 
+def _names(served: dict[str, tuple]) -> str:
+    """The deployments serve made, as `prefect deployment run` names them."""
+    return ", ".join(f"'{flow}/{deployment.name}'" for flow, (deployment, _) in served.items())
+
+
 def _port_taken(port: int) -> bool:
     with socket.socket() as s:
         try:
@@ -152,15 +157,14 @@ def serve_flows(settings: Settings, feeds_path: str | None = None, db_path: str 
                 served[d.flow_name] = (d, runner.add_deployment(d))
             with get_client(sync_client=True) as client:
                 client.create_flow_run_from_deployment(cast(UUID, served["ingest"][1]))  # sync call: an id
-            names = ", ".join(f"'{flow}/{d.name}'" for flow, (d, _) in served.items())
-            _say(f"serving {names}; an ingest now, then every {INGEST_EVERY_SECONDS // 60} minutes; backfill "
+            _say(f"serving {_names(served)}; an ingest now, then every {INGEST_EVERY_SECONDS // 60} minutes; backfill "
                  f"and rebuild-stories on demand (`prefect deployment run 'backfill/{DEPLOYMENT_NAME}' --param ...`)")
             asyncio.run(runner.start())
         except (KeyboardInterrupt, TerminationSignal):
-            # Stopped before the runner ran (it pauses them itself on shutdown): pause what was made.
+            # The runner pauses them on its shutdown; a stop before it started would leave them
+            # unpaused, so pause what was made (again, harmlessly, if the runner did).
             with get_client(sync_client=True) as client:
                 for _, deployment_id in served.values():
                     client.pause_deployment(cast(UUID, deployment_id))
-        names = ", ".join(f"'{flow}/{d.name}'" for flow, (d, _) in served.items())
-        _say(f"stopped; paused its own deployments ({names or 'none yet'})")
+        _say(f"stopped; paused its own deployments ({_names(served) or 'none yet'})")
     return 0
