@@ -4,10 +4,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test check demo install clean
 
+# uv installs the same pinned packages as pip in a fraction of the time; --compile-bytecode as pip
+# does, since a shell with PYTHONDONTWRITEBYTECODE set would otherwise compile Prefect in every process.
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet uv==0.13.8
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[test,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -18,18 +20,19 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/wirecopy demo
 
-# Tests run in parallel (pytest-xdist); tests sharing a module fixture stay on one worker.
+# Tests run in parallel (pytest-xdist), in the order tests/conftest.py sets; tests sharing a module
+# fixture stay on one worker.
 TEST_WORKERS ?= 2
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # The fast subset for the edit loop: lint, types, then the tests that start no Prefect server per
 # test (the import-linter contracts among them).
 check: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not slow"
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not slow"
 
 clean:
 	rm -rf $(VENV) *.egg-info

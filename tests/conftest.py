@@ -48,17 +48,21 @@ def pytest_collection_modifyitems(config, items):
     so its (costly) set-up happens once, as in a serial run; every other test is scheduled on its
     own, so the two workers balance. Tests that need the Prefect test server are `slow`: `make
     check` leaves them out."""
+    own_server = set()  # marked slow by hand: they start Prefect servers of their own
     for item in items:
+        if item.get_closest_marker("slow"):
+            own_server.add(item.nodeid)
         fixtures = getattr(item, "_fixtureinfo", None)
         defs = fixtures.name2fixturedefs if fixtures else {}
         if any(d and d[-1].scope == "module" for d in defs.values()):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
         if "prefect_harness" in item.fixturenames:
             item.add_marker(pytest.mark.slow)
-    # Files holding slow tests first, each file's tests together and in order: xdist hands out work
-    # in this order, so the quick tests come last and fill in while the other worker ends a long one.
+    # xdist hands out work in this order: the longest tests (a server of their own) first, then the
+    # files holding slow tests, each file's tests together and in order, the quick tests last, to
+    # fill in while the other worker ends a long one.
     with_slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in with_slow)
+    items.sort(key=lambda item: (item.nodeid not in own_server, item.path not in with_slow))
 
 
 @pytest.fixture(autouse=True)
@@ -91,11 +95,15 @@ def prefect_harness(prefect_database_template):
     """Prefect's test server, its database a copy of the template (Prefect's harness names the
     folder it makes with mkdtemp and the file prefect-test.db; should either change, the server
     creates its database itself, only slower)."""
+    import prefect.settings as settings
     import prefect.testing.utilities as harness
 
     folder = Path(tempfile.mkdtemp(prefix="wirecopy-tests-prefect-server-"))
     prefect_db.seed(prefect_database_template, folder / "prefect-test.db")
-    with mock.patch.object(harness, "mkdtemp", lambda: str(folder)), \
+    no_event_services = {getattr(settings, f"PREFECT_SERVER_SERVICES_{name}_ENABLED"): False for name in
+                         ("TASK_RUN_RECORDER", "EVENT_PERSISTER", "EVENT_LOGGER", "TRIGGERS")}
+    with settings.temporary_settings(updates=no_event_services), \
+            mock.patch.object(harness, "mkdtemp", lambda: str(folder)), \
             harness.prefect_test_harness(server_startup_timeout=600):  # slow on a busy machine
         yield
 

@@ -226,6 +226,7 @@ def test_a_writer_waiting_on_the_prefect_slot_gives_up_as_busy_and_leaks_no_slot
     assert _writer_slots_taken() == 0
 
 
+@pytest.mark.slow  # starts a Prefect server of its own (the ephemeral API), as a user's run does
 def test_wirecopy_ingest_on_a_local_dask_cluster_loads_the_rows_the_default_runner_loads(
         newsroom, tmp_path, prefect_database_template):
     """`WIRECOPY_DASK_ADDRESS=local wirecopy ingest` on Prefect's ephemeral API (no PREFECT_API_URL):
