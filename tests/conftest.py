@@ -43,6 +43,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(TESTS / "guard"), str(TESTS.parent)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups off the markers
 def pytest_collection_modifyitems(config, items):
     """Under xdist's `--dist loadgroup`, tests sharing a module-scoped fixture run on one worker,
     so its (costly) set-up happens once, as in a serial run; every other test is scheduled on its
@@ -94,7 +95,8 @@ def prefect_database_template(tmp_path_factory, worker_id) -> Path:
 def prefect_harness(prefect_database_template):
     """Prefect's test server, its database a copy of the template (Prefect's harness names the
     folder it makes with mkdtemp and the file prefect-test.db; should either change, the server
-    creates its database itself, only slower)."""
+    creates its database itself, only slower). Its event services are off: no test reads task-run
+    or event records, and on SQLite their writes held up the flows' concurrency-slot requests."""
     import prefect.settings as settings
     import prefect.testing.utilities as harness
 

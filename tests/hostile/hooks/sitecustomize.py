@@ -28,8 +28,15 @@ HOOK = os.environ.get("WIRECOPY_TEST_HOOK")
 MARK = os.environ.get("WIRECOPY_TEST_HOOK_FILE")
 
 
+def _mark(what: str) -> None:
+    """Whole or not at all: the test acts on the file's existence, then reads it."""
+    partial = Path(f"{MARK}.partial")
+    partial.write_text(f"{what} {os.getpid()}\n")
+    os.replace(partial, MARK)
+
+
 def _park(phase: str) -> None:
-    Path(MARK).write_text(f"{phase} {os.getpid()}\n")
+    _mark(phase)
     while True:
         time.sleep(60)
 
@@ -53,7 +60,7 @@ elif HOOK == "slow-extract":  # a healthy page that takes a while, to be in flig
 
     def _slow_extract(body, url, *args, **kwargs):
         if b"STUCK-MARK" in body:  # tell the test this worker is now stuck
-            Path(MARK).write_text(f"stuck {os.getpid()}\n")
+            _mark("stuck")
         if b"SLOW-EXTRACTION" in body:
             time.sleep(float(os.environ.get("WIRECOPY_TEST_HOOK_SECONDS", "2")))
         return _real_extract(body, url, *args, **kwargs)
