@@ -6,7 +6,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -55,22 +54,21 @@ def _feed(newsroom, pages: dict[str, str]) -> None:
     newsroom.add("/feed.xml", Page(rss2([Item(slug, link) for slug, link in zip(pages, links)]), "application/rss+xml"))
 
 
-def test_ingest_into_a_postgresql_catalogued_lake_is_read_from_another_process(newsroom, tmp_path, postgres):
-    from prefect.settings import PREFECT_API_URL
-
+def test_ingest_into_a_postgresql_catalogued_lake_is_read_from_another_process(newsroom, tmp_path, postgres,
+                                                                                monkeypatch):
+    from flows.ingest import ingest as ingest_flow
     from tasks import lake
     from tasks.core.settings import load_settings
 
     shared = tmp_path / "shared-lake"  # a folder every machine mounts, or an object-store URL
-    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(),
-           "WIRECOPY_CATALOG": f"postgres:{postgres}", "WIRECOPY_DATA_PATH": str(shared)}
+    monkeypatch.setenv("WIRECOPY_CATALOG", f"postgres:{postgres}")
+    monkeypatch.setenv("WIRECOPY_DATA_PATH", str(shared))
     feeds = write_feeds(tmp_path / "feeds.toml", [("Gazette", newsroom.url("/feed.xml"))])
     db = tmp_path / "w.duckdb"
 
-    def ingest() -> None:
-        run = subprocess.run([sys.executable, "-m", "wirecopy.cli", "ingest", "--feeds", str(feeds), "--db", str(db)],
-                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-        assert run.returncode == 0, run.stderr
+    def ingest() -> None:  # as a deployment's flow run: the settings from the environment
+        summary = ingest_flow(feeds_path=str(feeds), db_path=str(db))
+        assert summary.feeds_failed == summary.pages_failed == 0 and summary.published_version, summary
 
     _feed(newsroom, {"a": "border pact", "b": "ferry timetable"})
     ingest()
