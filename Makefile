@@ -22,7 +22,8 @@ demo: $(STAMP)
 
 # Tests run in parallel (pytest-xdist), in the order tests/conftest.py sets; tests sharing a module
 # fixture stay on one worker.
-TEST_WORKERS ?= 2
+# Three workers on two cores: much of a test is waiting on a server, a subprocess or a timeout.
+TEST_WORKERS ?= 3
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
