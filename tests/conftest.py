@@ -59,11 +59,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
         if "prefect_harness" in item.fixturenames:
             item.add_marker(pytest.mark.slow)
-    # xdist hands out work in this order: the longest tests (a server of their own) first, then the
-    # files holding slow tests, each file's tests together and in order, the quick tests last, to
-    # fill in while the other worker ends a long one.
+    # xdist hands out work in this order: the longest tests (a server of their own) first, those
+    # that need no template database before those that wait for it to be made; then the files
+    # holding slow tests, each file's tests together and in order; the quick tests last, to fill
+    # in while another worker ends a long one.
     with_slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: (item.nodeid not in own_server, item.path not in with_slow))
+
+    def order(item: pytest.Item) -> tuple[bool, bool, bool]:
+        own = item.nodeid in own_server
+        return not own, own and "prefect_database_template" in item.fixturenames, item.path not in with_slow
+
+    items.sort(key=order)
 
 
 @pytest.fixture(autouse=True)
