@@ -47,7 +47,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 def pytest_collection_modifyitems(config, items):
     """Under xdist's `--dist loadgroup`, tests sharing a module-scoped fixture run on one worker,
     so its (costly) set-up happens once, as in a serial run; every other test is scheduled on its
-    own, so the two workers balance. Tests that need the Prefect test server are `slow`: `make
+    own, so the workers balance. Tests that need the Prefect test server are `slow`: `make
     check` leaves them out."""
     own_server = set()  # marked slow by hand: they start Prefect servers of their own
     for item in items:
